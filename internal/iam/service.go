@@ -189,6 +189,6 @@ func (s *Service) Credential(ctx context.Context, id string) (secret string, p *
 			UserID: s.account, AccessKeyID: k.ID}, nil
 	}
 	return secret, &Principal{Type: PrincipalUser, Account: s.account,
-		ARN:    "arn:aws:iam::" + s.account + ":user/" + k.UserName,
+		ARN:    (&User{Name: k.UserName, Path: k.UserPath}).ARN(s.account),
 		UserID: k.UserID, UserName: k.UserName, AccessKeyID: k.ID}, nil
 }

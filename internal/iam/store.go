@@ -20,6 +20,7 @@ type AccessKey struct {
 	ID           string
 	UserID       string // "" for the root user's key
 	UserName     string // "" for the root user's key
+	UserPath     string // "" for the root user's key
 	Root         bool
 	Status       string // StatusActive or StatusInactive
 	Created      time.Time
@@ -40,4 +41,6 @@ type Store interface {
 	RootAccessKey(ctx context.Context) (*AccessKey, error)
 	// ReplaceRootAccessKey makes k the root user's only access key.
 	ReplaceRootAccessKey(ctx context.Context, k *AccessKey) error
+
+	UserStore
 }

@@ -32,12 +32,12 @@ func (db *DB) InitSetting(ctx context.Context, name, value string) (string, erro
 	return v, err
 }
 
-const accessKeyColumns = `k.access_key_id, COALESCE(k.user_id, ''), COALESCE(u.user_name, ''), k.is_root, k.status, k.created_at, k.secret_sealed`
+const accessKeyColumns = `k.access_key_id, COALESCE(k.user_id, ''), COALESCE(u.user_name, ''), COALESCE(u.path, ''), k.is_root, k.status, k.created_at, k.secret_sealed`
 
 func scanAccessKey(row *sql.Row) (*iam.AccessKey, error) {
 	var k iam.AccessKey
 	var created int64
-	err := row.Scan(&k.ID, &k.UserID, &k.UserName, &k.Root, &k.Status, &created, &k.SealedSecret)
+	err := row.Scan(&k.ID, &k.UserID, &k.UserName, &k.UserPath, &k.Root, &k.Status, &created, &k.SealedSecret)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, iam.ErrNotFound
 	}
