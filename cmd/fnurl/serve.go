@@ -1,0 +1,282 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fnurl/fnurl/internal/iam"
+	"github.com/fnurl/fnurl/internal/keyring"
+	"github.com/fnurl/fnurl/internal/server"
+	"github.com/fnurl/fnurl/internal/store/sqlite"
+)
+
+// serveConfig is everything "fnurl serve" is configured with. Each flag has
+// an FNURL_* environment variable that sets its default; secrets are read
+// only from the environment or files, never from flags, which other users
+// of the machine can see in ps.
+type serveConfig struct {
+	Listen          string
+	DataDir         string
+	Region          string
+	AccountID       string
+	MasterKeyFile   string
+	LogFormat       string
+	LogLevel        string
+	ShutdownTimeout time.Duration
+
+	masterKey  string // FNURL_MASTER_KEY
+	rootKeyID  string // FNURL_ROOT_ACCESS_KEY_ID
+	rootSecret string // FNURL_ROOT_SECRET_ACCESS_KEY
+}
+
+func defaultDataDir(getenv func(string) string) string {
+	if d := getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "fnurl")
+	}
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".local", "share", "fnurl")
+	}
+	return "fnurl-data"
+}
+
+func parseServeFlags(args []string, getenv func(string) string, out io.Writer) (*serveConfig, error) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	c := &serveConfig{
+		masterKey:  getenv("FNURL_MASTER_KEY"),
+		rootKeyID:  getenv("FNURL_ROOT_ACCESS_KEY_ID"),
+		rootSecret: getenv("FNURL_ROOT_SECRET_ACCESS_KEY"),
+	}
+	fs := flag.NewFlagSet("fnurl serve", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&c.Listen, "listen", env("FNURL_LISTEN", "127.0.0.1:8686"), "address to listen on, `host:port` (env FNURL_LISTEN)")
+	fs.StringVar(&c.DataDir, "data-dir", env("FNURL_DATA_DIR", defaultDataDir(getenv)), "`directory` for the database, keys and credentials (env FNURL_DATA_DIR)")
+	fs.StringVar(&c.Region, "region", env("FNURL_REGION", "us-east-1"), "AWS `region` this server answers for (env FNURL_REGION)")
+	fs.StringVar(&c.AccountID, "account-id", env("FNURL_ACCOUNT_ID", ""), "12-digit account `ID`; default: generated on first start and kept (env FNURL_ACCOUNT_ID)")
+	fs.StringVar(&c.MasterKeyFile, "master-key-file", env("FNURL_MASTER_KEY_FILE", ""), "`file` holding the master key; default: DATA-DIR/master.key, created on first start; ignored when FNURL_MASTER_KEY is set (env FNURL_MASTER_KEY_FILE)")
+	fs.StringVar(&c.LogFormat, "log-format", env("FNURL_LOG_FORMAT", "text"), "log `format`: text or json (env FNURL_LOG_FORMAT)")
+	fs.StringVar(&c.LogLevel, "log-level", env("FNURL_LOG_LEVEL", "info"), "log `level`: debug, info, warn or error (env FNURL_LOG_LEVEL)")
+	shutdown := env("FNURL_SHUTDOWN_TIMEOUT", "30s")
+	fs.Func("shutdown-timeout", "how long requests in flight may take to finish on SIGINT/SIGTERM, a `duration` (default 30s; env FNURL_SHUTDOWN_TIMEOUT)", func(s string) error {
+		shutdown = s
+		return nil
+	})
+	fs.Usage = func() {
+		fmt.Fprint(out, `Usage: fnurl serve [flags]
+
+Runs the fnurl server: the STS, IAM and Lambda APIs and function URLs on one
+listener, with an embedded SQLite store in the data directory.
+
+Flags:
+`)
+		fs.PrintDefaults()
+		fmt.Fprint(out, `
+Environment only (secrets are never taken from flags):
+  FNURL_MASTER_KEY              master key, 32 bytes as base64 or 64 hex digits;
+                                overrides the master key file
+  FNURL_ROOT_ACCESS_KEY_ID      root user's access key ID (16-128 letters and digits)
+  FNURL_ROOT_SECRET_ACCESS_KEY  root user's secret access key; when both are unset,
+                                the first start generates them and writes
+                                DATA-DIR/credentials
+`)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	d, err := time.ParseDuration(shutdown)
+	if err != nil || d < 0 {
+		return nil, fmt.Errorf("shutdown timeout %q is not a duration like 30s", shutdown)
+	}
+	c.ShutdownTimeout = d
+	if c.MasterKeyFile == "" {
+		c.MasterKeyFile = filepath.Join(c.DataDir, "master.key")
+	}
+	if !validRegion(c.Region) {
+		return nil, fmt.Errorf("region %q is not a region name like us-east-1", c.Region)
+	}
+	return c, nil
+}
+
+// validRegion accepts region-like names: lower-case letters, digits and
+// dashes, such as us-east-1 or eu-central-2.
+func validRegion(s string) bool {
+	if s == "" || len(s) > 32 || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func newLogger(format, level string, w io.Writer) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: use debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: use text or json", format)
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	c, err := parseServeFlags(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(c.LogFormat, c.LogLevel, stderr)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+
+	var master []byte
+	if c.masterKey != "" {
+		if master, err = keyring.ParseKey(c.masterKey); err != nil {
+			return fmt.Errorf("FNURL_MASTER_KEY: %w", err)
+		}
+	} else {
+		var created bool
+		if master, created, err = keyring.LoadOrCreateFile(c.MasterKeyFile); err != nil {
+			return err
+		}
+		if created {
+			log.Info("generated a new master key", "file", c.MasterKeyFile)
+		}
+	}
+	keys, err := keyring.New(master)
+	if err != nil {
+		return err
+	}
+
+	db, err := sqlite.Open(ctx, filepath.Join(c.DataDir, "fnurl.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	ids, generated, err := iam.Open(ctx, db, keys, iam.Config{
+		AccountID:           c.AccountID,
+		RootAccessKeyID:     c.rootKeyID,
+		RootSecretAccessKey: c.rootSecret,
+	})
+	if err != nil {
+		return err
+	}
+	credFile := filepath.Join(c.DataDir, "credentials")
+	switch {
+	case generated != nil:
+		if err := writeCredentialsFile(credFile, generated); err != nil {
+			return err
+		}
+		log.Info("generated root credentials", "access_key_id", generated.AccessKeyID, "file", credFile)
+	case c.rootKeyID != "":
+		// The configured key replaced any generated one; a file naming the
+		// old key would only mislead.
+		if err := os.Remove(credFile); err == nil {
+			log.Info("removed the generated credentials file; the root key now comes from FNURL_ROOT_ACCESS_KEY_ID", "file", credFile)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return err
+	}
+	endpoint := "http://" + ln.Addr().String()
+	configFile := filepath.Join(c.DataDir, "config")
+	if err := writeConfigFile(configFile, c.Region, endpoint); err != nil {
+		ln.Close()
+		return err
+	}
+	srv := server.New(server.Config{Region: c.Region, Logger: log}, ids)
+	log.Info("fnurl listening", "endpoint", endpoint, "account", ids.AccountID(), "region", c.Region, "data_dir", c.DataDir)
+	printBanner(stdout, endpoint, ids.AccountID(), c.Region, credFile, configFile, c.rootKeyID != "")
+
+	err = srv.Serve(ctx, ln, c.ShutdownTimeout)
+	log.Info("fnurl stopped")
+	return err
+}
+
+// writeCredentialsFile writes the root credentials in the AWS shared
+// credentials format, readable by the owner only.
+func writeCredentialsFile(path string, c *iam.RootCredentials) error {
+	body := fmt.Sprintf("# fnurl root user. Keep this file secret.\n[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n\n[fnurl]\naws_access_key_id = %s\naws_secret_access_key = %s\n",
+		c.AccessKeyID, c.SecretAccessKey, c.AccessKeyID, c.SecretAccessKey)
+	return writePrivateFile(path, body)
+}
+
+// writeConfigFile writes an AWS config file whose profiles point the aws CLI
+// and SDKs at this server.
+func writeConfigFile(path, region, endpoint string) error {
+	body := fmt.Sprintf("# Written by fnurl serve at each start.\n[default]\nregion = %s\nendpoint_url = %s\n\n[profile fnurl]\nregion = %s\nendpoint_url = %s\n",
+		region, endpoint, region, endpoint)
+	return writePrivateFile(path, body)
+}
+
+// writePrivateFile replaces path atomically with a 0600 file.
+func writePrivateFile(path, body string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.WriteString(body); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func printBanner(w io.Writer, endpoint, account, region, credFile, configFile string, envCreds bool) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "fnurl is serving account %s in %s at %s\n\n", account, region, endpoint)
+	if envCreds {
+		b.WriteString("Root credentials: FNURL_ROOT_ACCESS_KEY_ID / FNURL_ROOT_SECRET_ACCESS_KEY.\n")
+		fmt.Fprintf(&b, "Use them with the aws CLI:\n  aws --endpoint-url %s --region %s sts get-caller-identity\n", endpoint, region)
+	} else {
+		fmt.Fprintf(&b, "Root credentials are in %s. Use them with the aws CLI:\n", credFile)
+		fmt.Fprintf(&b, "  export AWS_SHARED_CREDENTIALS_FILE=%s AWS_CONFIG_FILE=%s\n", credFile, configFile)
+		b.WriteString("  aws sts get-caller-identity\n")
+		fmt.Fprintf(&b, "or pass the endpoint yourself: aws --endpoint-url %s --region %s ... (AWS_ENDPOINT_URL=%s works too)\n", endpoint, region, endpoint)
+	}
+	io.WriteString(w, b.String())
+}

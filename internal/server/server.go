@@ -1,0 +1,401 @@
+// Package server is fnurl's single HTTP front door. One listener serves
+// every API; a request is routed by the service named in its SigV4
+// credential scope ("sts", "iam", "lambda"), and, when it carries no usable
+// signature, by what identifies the service on AWS: the endpoint host name,
+// the REST path of the Lambda API or the Action of a query-protocol request.
+//
+// Every response carries an x-amzn-RequestId header; every request is read
+// under a body-size limit and a read deadline, authenticated before it
+// reaches a service, and logged in one access-log line.
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/fnurl/fnurl/internal/authn"
+	"github.com/fnurl/fnurl/internal/awserr"
+	"github.com/fnurl/fnurl/internal/awsproto"
+	"github.com/fnurl/fnurl/internal/iam"
+	"github.com/fnurl/fnurl/internal/sigv4"
+	"github.com/fnurl/fnurl/internal/stsapi"
+)
+
+// Service names, as they appear in SigV4 credential scopes.
+const (
+	ServiceSTS    = "sts"
+	ServiceIAM    = "iam"
+	ServiceLambda = "lambda"
+)
+
+// Config configures a Server. Zero values mean the documented defaults.
+type Config struct {
+	// Region is the region this server answers for (default us-east-1).
+	// IAM and STS also accept us-east-1, the region AWS signs them for.
+	Region string
+	// MaxQueryBody limits IAM and STS request bodies (default 1 MiB).
+	MaxQueryBody int64
+	// MaxLambdaBody limits Lambda API request bodies (default 70 MiB: a
+	// 50 MB zip, base64-encoded in JSON).
+	MaxLambdaBody int64
+	// BodyReadTimeout bounds reading one request body (default 60 s).
+	BodyReadTimeout time.Duration
+	// QuerySkew and LambdaSkew are the accepted clock skews of signed
+	// requests (defaults 15 min for IAM/STS, 5 min for Lambda).
+	QuerySkew, LambdaSkew time.Duration
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+	// Logger receives the access log and errors; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.Region == "" {
+		c.Region = "us-east-1"
+	}
+	if c.MaxQueryBody == 0 {
+		c.MaxQueryBody = 1 << 20
+	}
+	if c.MaxLambdaBody == 0 {
+		c.MaxLambdaBody = 70 << 20
+	}
+	if c.BodyReadTimeout == 0 {
+		c.BodyReadTimeout = 60 * time.Second
+	}
+	if c.QuerySkew == 0 {
+		c.QuerySkew = 15 * time.Minute
+	}
+	if c.LambdaSkew == 0 {
+		c.LambdaSkew = 5 * time.Minute
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Server is the http.Handler for every fnurl API.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	auth     map[string]*authn.Authenticator
+	services map[string]http.Handler
+}
+
+// New returns a server over the IAM domain service.
+func New(cfg Config, ids *iam.Service) *Server {
+	cfg.setDefaults()
+	lookup := func(ctx context.Context, id, token string) (string, *iam.Principal, error) {
+		if token != "" {
+			// Temporary credentials are issued by STS; until a token is
+			// recognised, a token sent with any key is invalid.
+			return "", nil, awserr.New(awserr.CodeInvalidClientTokenID, http.StatusForbidden, "The security token included in the request is invalid")
+		}
+		return ids.Credential(ctx, id)
+	}
+	globalRegions := []string{cfg.Region}
+	if cfg.Region != "us-east-1" {
+		globalRegions = append(globalRegions, "us-east-1")
+	}
+	queryVerifier := &sigv4.Verifier{Now: cfg.Now, MaxSkew: cfg.QuerySkew}
+	lambdaVerifier := &sigv4.Verifier{Now: cfg.Now, MaxSkew: cfg.LambdaSkew}
+	s := &Server{
+		cfg: cfg,
+		log: cfg.Logger,
+		auth: map[string]*authn.Authenticator{
+			ServiceSTS:    {Service: ServiceSTS, Regions: globalRegions, Verifier: queryVerifier, Lookup: lookup},
+			ServiceIAM:    {Service: ServiceIAM, Regions: globalRegions, Verifier: queryVerifier, Lookup: lookup},
+			ServiceLambda: {Service: ServiceLambda, Regions: []string{cfg.Region}, Verifier: lambdaVerifier, Lookup: lookup},
+		},
+		services: map[string]http.Handler{
+			ServiceSTS:    stsapi.NewHandler(),
+			ServiceIAM:    notImplemented(ServiceIAM),
+			ServiceLambda: notImplemented(ServiceLambda),
+		},
+	}
+	return s
+}
+
+// notImplemented answers for a service whose API is not served yet.
+func notImplemented(service string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := awserr.Errorf("NotImplemented", http.StatusNotImplemented, "fnurl does not implement the %s API yet.", service)
+		writeError(w, r, service, err)
+	})
+}
+
+// writeError writes err in the protocol of service.
+func writeError(w http.ResponseWriter, r *http.Request, service string, err error) *awserr.Error {
+	switch service {
+	case ServiceLambda:
+		return awsproto.WriteJSONError(w, r, err)
+	case ServiceIAM:
+		return awsproto.WriteQueryError(w, r, awsproto.NamespaceIAM, err)
+	default:
+		return awsproto.WriteQueryError(w, r, awsproto.NamespaceSTS, err)
+	}
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := s.cfg.Now()
+	id := awsproto.NewRequestID()
+	w.Header().Set(awsproto.HeaderRequestID, id)
+	ctx := awsproto.WithRequestID(r.Context(), id)
+	r = r.WithContext(ctx)
+	rec := &recorder{ResponseWriter: w}
+	info := &requestInfo{}
+
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.ErrorContext(ctx, "panic serving request", "request_id", id, "panic", v, "stack", string(debug.Stack()))
+			if !rec.wrote {
+				writeError(rec, r, info.service, errors.New("panic"))
+			}
+		}
+		s.accessLog(r, rec, info, start)
+	}()
+	s.serve(rec, r, info)
+}
+
+// requestInfo collects what the access log reports.
+type requestInfo struct {
+	service   string
+	principal *iam.Principal
+	errCode   string
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, info *requestInfo) {
+	a, parseErr := sigv4.Parse(r)
+	if parseErr == nil {
+		info.service = a.Service
+	} else {
+		info.service = guessService(r)
+	}
+	limit := s.cfg.MaxQueryBody
+	if info.service == ServiceLambda {
+		limit = s.cfg.MaxLambdaBody
+	}
+	body, err := s.readBody(w, r, limit)
+	if err != nil {
+		info.errCode = s.fail(w, r, info.service, err)
+		return
+	}
+	if parseErr != nil {
+		if info.service != ServiceLambda && r.Method == http.MethodPost && r.URL.Query().Get("Action") == "" {
+			// An unsigned query-protocol POST names its action in the body.
+			if v, err := url.ParseQuery(string(body)); err == nil {
+				info.service = serviceOfAction(v.Get("Action"))
+			}
+		}
+		info.errCode = s.fail(w, r, info.service, authn.FromSigV4(parseErr))
+		return
+	}
+	au, ok := s.auth[a.Service]
+	if !ok {
+		// A scope naming a service fnurl does not serve: answer in the
+		// protocol the request looks like, with AWS's scope message.
+		info.service = guessService(r)
+		info.errCode = s.fail(w, r, info.service, authn.FromSigV4(a.CheckScope("", info.service)))
+		return
+	}
+	p, err := au.Authenticate(r.Context(), r, a, sigv4.PayloadHash(body))
+	if err != nil {
+		info.errCode = s.fail(w, r, info.service, err)
+		return
+	}
+	info.principal = p
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	r = r.WithContext(authn.NewContext(r.Context(), p))
+	s.services[a.Service].ServeHTTP(w, r)
+}
+
+// fail writes err and returns its code for the access log.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, service string, err error) string {
+	e := writeError(w, r, service, err)
+	if e.Internal() {
+		awsproto.LogInternal(r.Context(), e)
+	}
+	return e.Code
+}
+
+var errBodyTooLarge = awserr.New(awserr.CodeRequestEntityTooLarge, http.StatusRequestEntityTooLarge, "Request entity too large")
+
+// readBody reads the whole request body under limit and the body read
+// deadline.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if r.ContentLength > limit {
+		return nil, errBodyTooLarge
+	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(s.cfg.Now().Add(s.cfg.BodyReadTimeout))
+	defer rc.SetReadDeadline(time.Time{})
+	n := r.ContentLength
+	if n < 0 || n > 64<<10 {
+		n = 64 << 10
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, n+1))
+	_, err := buf.ReadFrom(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, awserr.New("IncompleteBody", http.StatusBadRequest, "The request body could not be read.").Wrap(err)
+	}
+	if int64(buf.Len()) > limit {
+		return nil, errBodyTooLarge
+	}
+	return buf.Bytes(), nil
+}
+
+// guessService names the service an unsigned or malformed request was meant
+// for, the way AWS endpoints are told apart.
+func guessService(r *http.Request) string {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	label, _, _ := strings.Cut(strings.ToLower(host), ".")
+	switch label {
+	case ServiceIAM, ServiceSTS, ServiceLambda:
+		return label
+	}
+	if isLambdaPath(r.URL.Path) {
+		return ServiceLambda
+	}
+	if a := r.URL.Query().Get("Action"); a != "" {
+		return serviceOfAction(a)
+	}
+	return ServiceSTS
+}
+
+// isLambdaPath reports whether p starts with a dated Lambda REST prefix such
+// as /2015-03-31/.
+func isLambdaPath(p string) bool {
+	if len(p) < 12 || p[0] != '/' || p[11] != '/' {
+		return false
+	}
+	for i, c := range p[1:11] {
+		if i == 4 || i == 7 {
+			if c != '-' {
+				return false
+			}
+		} else if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+var stsActions = map[string]bool{
+	"AssumeRole": true, "AssumeRoleWithSAML": true, "AssumeRoleWithWebIdentity": true, "AssumeRoot": true,
+	"DecodeAuthorizationMessage": true, "GetAccessKeyInfo": true, "GetCallerIdentity": true,
+	"GetFederationToken": true, "GetSessionToken": true,
+}
+
+func serviceOfAction(action string) string {
+	if action == "" || stsActions[action] {
+		return ServiceSTS
+	}
+	return ServiceIAM
+}
+
+// recorder remembers the status written, for the access log.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+	wrote  bool
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if !r.wrote {
+		r.status, r.wrote = http.StatusOK, true
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// accessLog writes one line per request. The query string is left out: a
+// presigned request carries its signature and session token there.
+func (s *Server) accessLog(r *http.Request, rec *recorder, info *requestInfo, start time.Time) {
+	attrs := []slog.Attr{
+		slog.String("request_id", awsproto.RequestID(r.Context())),
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.Int("status", rec.status),
+		slog.Int64("bytes", rec.bytes),
+		slog.Duration("duration", s.cfg.Now().Sub(start)),
+		slog.String("service", info.service),
+		slog.String("remote", r.RemoteAddr),
+	}
+	if info.principal != nil {
+		attrs = append(attrs, slog.String("principal", info.principal.ARN), slog.String("access_key_id", info.principal.AccessKeyID))
+	}
+	if info.errCode != "" {
+		attrs = append(attrs, slog.String("error", info.errCode))
+	}
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+}
+
+// HTTPServer returns an http.Server for s with fnurl's connection limits:
+// a header read timeout against slow clients, an idle timeout and a header
+// size limit. There is no whole-request timeout, because invocations may run
+// for up to 15 minutes; bodies get their own read deadline.
+func (s *Server) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+}
+
+// Serve serves on ln until ctx is done, then shuts down gracefully: the
+// listener closes at once and requests in flight get up to drain to finish.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, drain time.Duration) error {
+	hs := s.HTTPServer()
+	hs.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		return serr
+	}
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
