@@ -17,6 +17,7 @@ import (
 const (
 	settingAccountID   = "account_id"
 	settingMasterCheck = "master_key_check"
+	settingCreated     = "account_created"
 )
 
 // Keyring purposes.
@@ -45,6 +46,7 @@ type Service struct {
 	store   Store
 	keys    *keyring.Keyring
 	account string
+	created time.Time
 	now     func() time.Time
 }
 
@@ -82,6 +84,13 @@ func Open(ctx context.Context, store Store, keys *keyring.Keyring, cfg Config) (
 	}
 	if cfg.AccountID != "" && s.account != cfg.AccountID {
 		return nil, nil, fmt.Errorf("account ID %s was requested, but this data directory belongs to account %s", cfg.AccountID, s.account)
+	}
+	created, err := store.InitSetting(ctx, settingCreated, s.now().UTC().Format(time.RFC3339))
+	if err != nil {
+		return nil, nil, fmt.Errorf("account creation time: %w", err)
+	}
+	if s.created, err = time.Parse(time.RFC3339, created); err != nil {
+		return nil, nil, fmt.Errorf("account creation time %q: %w", created, err)
 	}
 	generated, err = s.settleRootKey(ctx, cfg.RootAccessKeyID, cfg.RootSecretAccessKey)
 	if err != nil {
@@ -158,6 +167,9 @@ func (s *Service) openSecret(k *AccessKey) (string, error) {
 	}
 	return string(b), nil
 }
+
+// Created returns when the account was created.
+func (s *Service) Created() time.Time { return s.created }
 
 // AccountID returns the account's 12-digit ID.
 func (s *Service) AccountID() string { return s.account }

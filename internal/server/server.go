@@ -24,9 +24,11 @@ import (
 	"time"
 
 	"github.com/fnurl/fnurl/internal/authn"
+	"github.com/fnurl/fnurl/internal/authz"
 	"github.com/fnurl/fnurl/internal/awserr"
 	"github.com/fnurl/fnurl/internal/awsproto"
 	"github.com/fnurl/fnurl/internal/iam"
+	"github.com/fnurl/fnurl/internal/iamapi"
 	"github.com/fnurl/fnurl/internal/sigv4"
 	"github.com/fnurl/fnurl/internal/stsapi"
 )
@@ -121,7 +123,7 @@ func New(cfg Config, ids *iam.Service) *Server {
 		},
 		services: map[string]http.Handler{
 			ServiceSTS:    stsapi.NewHandler(),
-			ServiceIAM:    notImplemented(ServiceIAM),
+			ServiceIAM:    iamapi.NewHandler(ids, authz.New()),
 			ServiceLambda: notImplemented(ServiceLambda),
 		},
 	}
