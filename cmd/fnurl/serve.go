@@ -18,6 +18,7 @@ import (
 	"github.com/fnurl/fnurl/internal/keyring"
 	"github.com/fnurl/fnurl/internal/server"
 	"github.com/fnurl/fnurl/internal/store/sqlite"
+	"github.com/fnurl/fnurl/internal/sts"
 )
 
 // serveConfig is everything "fnurl serve" is configured with. Each flag has
@@ -37,6 +38,8 @@ type serveConfig struct {
 	masterKey  string // FNURL_MASTER_KEY
 	rootKeyID  string // FNURL_ROOT_ACCESS_KEY_ID
 	rootSecret string // FNURL_ROOT_SECRET_ACCESS_KEY
+
+	testSessionLifetime time.Duration // FNURL_TEST_SESSION_LIFETIME
 }
 
 func defaultDataDir(getenv func(string) string) string {
@@ -92,6 +95,11 @@ Environment only (secrets are never taken from flags):
   FNURL_ROOT_SECRET_ACCESS_KEY  root user's secret access key; when both are unset,
                                 the first start generates them and writes
                                 DATA-DIR/credentials
+
+Test only (never in production):
+  FNURL_TEST_SESSION_LIFETIME   a duration such as 3s; every temporary credential
+                                issued by STS lives this long, whatever was
+                                requested, so tests can watch credentials expire
 `)
 	}
 	if err := fs.Parse(args); err != nil {
@@ -105,6 +113,13 @@ Environment only (secrets are never taken from flags):
 		return nil, fmt.Errorf("shutdown timeout %q is not a duration like 30s", shutdown)
 	}
 	c.ShutdownTimeout = d
+	if v := getenv("FNURL_TEST_SESSION_LIFETIME"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("FNURL_TEST_SESSION_LIFETIME %q is not a positive duration", v)
+		}
+		c.testSessionLifetime = d
+	}
 	if c.MasterKeyFile == "" {
 		c.MasterKeyFile = filepath.Join(c.DataDir, "master.key")
 	}
@@ -216,7 +231,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		ln.Close()
 		return err
 	}
-	srv := server.New(server.Config{Region: c.Region, Logger: log}, ids)
+	if c.testSessionLifetime != 0 {
+		log.Warn("FNURL_TEST_SESSION_LIFETIME is set: temporary credentials ignore their requested duration; never use this in production",
+			"lifetime", c.testSessionLifetime)
+	}
+	tokens := sts.New(keys, ids, sts.Config{TestLifetime: c.testSessionLifetime})
+	srv := server.New(server.Config{Region: c.Region, Logger: log}, ids, tokens)
 	log.Info("fnurl listening", "endpoint", endpoint, "account", ids.AccountID(), "region", c.Region, "data_dir", c.DataDir)
 	printBanner(stdout, endpoint, ids.AccountID(), c.Region, credFile, configFile, c.rootKeyID != "")
 

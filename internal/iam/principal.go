@@ -1,6 +1,9 @@
 package iam
 
-import "log/slog"
+import (
+	"log/slog"
+	"time"
+)
 
 // PrincipalType is the value of the aws:PrincipalType condition key.
 type PrincipalType string
@@ -23,6 +26,11 @@ type Principal struct {
 	UserName    string // IAM user name; "" unless Type is User
 	AccessKeyID string // the key that signed the request
 	Temporary   bool   // signed with STS temporary credentials
+
+	// For temporary credentials only:
+	TokenIssued   time.Time // aws:TokenIssueTime
+	SessionSource string    // the STS action that issued them, e.g. "GetSessionToken"
+	MFA           bool      // aws:MultiFactorAuthPresent
 }
 
 // LogValue keeps log lines to what identifies the caller; it never includes

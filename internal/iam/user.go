@@ -49,6 +49,8 @@ type UserStore interface {
 	CreateUser(ctx context.Context, u *User) error
 	// User returns the user with the name (case-insensitive), or ErrNotFound.
 	User(ctx context.Context, name string) (*User, error)
+	// UserByID returns the user with the unique ID, or ErrNotFound.
+	UserByID(ctx context.Context, id string) (*User, error)
 	// ListUsers returns up to limit users whose path starts with
 	// pathPrefix and whose name sorts after after, ordered by name.
 	ListUsers(ctx context.Context, pathPrefix, after string, limit int) ([]*User, error)
@@ -135,6 +137,12 @@ func (s *Service) User(ctx context.Context, name string) (*User, error) {
 		return nil, noSuchUser(name)
 	}
 	return u, err
+}
+
+// UserByID returns the user with the unique ID, or ErrNotFound (a plain
+// error: callers decide what a vanished user means to the client).
+func (s *Service) UserByID(ctx context.Context, id string) (*User, error) {
+	return s.store.UserByID(ctx, id)
 }
 
 // ListUsers lists users in name order. after is the last name of the

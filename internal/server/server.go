@@ -30,6 +30,7 @@ import (
 	"github.com/fnurl/fnurl/internal/iam"
 	"github.com/fnurl/fnurl/internal/iamapi"
 	"github.com/fnurl/fnurl/internal/sigv4"
+	"github.com/fnurl/fnurl/internal/sts"
 	"github.com/fnurl/fnurl/internal/stsapi"
 )
 
@@ -96,16 +97,28 @@ type Server struct {
 	services map[string]http.Handler
 }
 
-// New returns a server over the IAM domain service.
-func New(cfg Config, ids *iam.Service) *Server {
+// New returns a server over the IAM and STS domain services.
+func New(cfg Config, ids *iam.Service, tokens *sts.Service) *Server {
 	cfg.setDefaults()
+	// A request with a session token is signed with temporary credentials
+	// from STS; one without, with a long-term key from IAM.
 	lookup := func(ctx context.Context, id, token string) (string, *iam.Principal, error) {
 		if token != "" {
-			// Temporary credentials are issued by STS; until a token is
-			// recognised, a token sent with any key is invalid.
-			return "", nil, awserr.New(awserr.CodeInvalidClientTokenID, http.StatusForbidden, "The security token included in the request is invalid")
+			return tokens.Resolve(ctx, id, token)
+		}
+		if strings.HasPrefix(id, iam.PrefixTemporaryKey) {
+			return "", nil, errInvalidToken
 		}
 		return ids.Credential(ctx, id)
+	}
+	// Credentials from GetSessionToken cannot call IAM unless MFA was
+	// used; AWS answers as if the token were invalid.
+	iamLookup := func(ctx context.Context, id, token string) (string, *iam.Principal, error) {
+		secret, p, err := lookup(ctx, id, token)
+		if err == nil && p.SessionSource == string(sts.SourceSessionToken) && !p.MFA {
+			return "", nil, errInvalidToken
+		}
+		return secret, p, err
 	}
 	globalRegions := []string{cfg.Region}
 	if cfg.Region != "us-east-1" {
@@ -118,17 +131,19 @@ func New(cfg Config, ids *iam.Service) *Server {
 		log: cfg.Logger,
 		auth: map[string]*authn.Authenticator{
 			ServiceSTS:    {Service: ServiceSTS, Regions: globalRegions, Verifier: queryVerifier, Lookup: lookup},
-			ServiceIAM:    {Service: ServiceIAM, Regions: globalRegions, Verifier: queryVerifier, Lookup: lookup},
+			ServiceIAM:    {Service: ServiceIAM, Regions: globalRegions, Verifier: queryVerifier, Lookup: iamLookup},
 			ServiceLambda: {Service: ServiceLambda, Regions: []string{cfg.Region}, Verifier: lambdaVerifier, Lookup: lookup},
 		},
 		services: map[string]http.Handler{
-			ServiceSTS:    stsapi.NewHandler(),
+			ServiceSTS:    stsapi.NewHandler(tokens),
 			ServiceIAM:    iamapi.NewHandler(ids, authz.New()),
 			ServiceLambda: notImplemented(ServiceLambda),
 		},
 	}
 	return s
 }
+
+var errInvalidToken = awserr.New(awserr.CodeInvalidClientTokenID, http.StatusForbidden, "The security token included in the request is invalid")
 
 // notImplemented answers for a service whose API is not served yet.
 func notImplemented(service string) http.Handler {

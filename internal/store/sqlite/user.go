@@ -34,9 +34,18 @@ func (db *DB) CreateUser(ctx context.Context, u *iam.User) error {
 
 // User implements iam.UserStore.
 func (db *DB) User(ctx context.Context, name string) (*iam.User, error) {
+	return db.user(ctx, `user_name = ?`, name)
+}
+
+// UserByID implements iam.UserStore.
+func (db *DB) UserByID(ctx context.Context, id string) (*iam.User, error) {
+	return db.user(ctx, `user_id = ?`, id)
+}
+
+func (db *DB) user(ctx context.Context, where string, arg any) (*iam.User, error) {
 	var u iam.User
 	var created int64
-	err := db.read.QueryRowContext(ctx, `SELECT user_id, user_name, path, created_at FROM users WHERE user_name = ?`, name).
+	err := db.read.QueryRowContext(ctx, `SELECT user_id, user_name, path, created_at FROM users WHERE `+where, arg).
 		Scan(&u.ID, &u.Name, &u.Path, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, iam.ErrNotFound
