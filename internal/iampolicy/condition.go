@@ -165,7 +165,7 @@ func compileCondition(opName, key string, values []string, vars bool) ccond {
 	case fARN:
 		c.arns = make([][6]tmpl, n)
 		for i, v := range values {
-			parts, ok := splitSix(v)
+			parts, ok := splitSixVars(v, vars)
 			if !ok {
 				c.bad[i] = true
 				continue
@@ -195,7 +195,7 @@ func compileCondition(opName, key string, values []string, vars bool) ccond {
 	case fBinary:
 		c.bins = make([][]byte, n)
 		for i, v := range values {
-			if b, err := base64.StdEncoding.DecodeString(v); err == nil {
+			if b, err := base64.StdEncoding.Strict().DecodeString(v); err == nil {
 				c.bins[i] = b
 			}
 		}
@@ -215,6 +215,33 @@ func splitSix(s string) ([6]string, bool) {
 		parts[i], s = s[:j], s[j+1:]
 	}
 	parts[5] = s
+	return parts, true
+}
+
+// splitSixVars is splitSix for policy values, where the colon of a
+// variable such as ${aws:PrincipalAccount} does not separate parts.
+func splitSixVars(s string, vars bool) ([6]string, bool) {
+	if !vars || !strings.Contains(s, "${") {
+		return splitSix(s)
+	}
+	var parts [6]string
+	n, start, depth := 0, 0, false
+	for i := 0; i < len(s) && n < 5; i++ {
+		switch {
+		case !depth && s[i] == '$' && i+1 < len(s) && s[i+1] == '{' && strings.IndexByte(s[i:], '}') > 0:
+			depth = true
+		case depth && s[i] == '}':
+			depth = false
+		case !depth && s[i] == ':':
+			parts[n] = s[start:i]
+			n++
+			start = i + 1
+		}
+	}
+	if n < 5 {
+		return parts, false
+	}
+	parts[5] = s[start:]
 	return parts, true
 }
 
@@ -367,7 +394,7 @@ func (c *ccond) compare(i int, rv string, ev *evalState, r *condResult) tri {
 		return triOf(c.ips[i].Contains(a))
 	case fBinary:
 		if c.bins[i] != nil {
-			if b, err := base64.StdEncoding.DecodeString(rv); err == nil {
+			if b, err := base64.StdEncoding.Strict().DecodeString(rv); err == nil {
 				return triOf(bytes.Equal(b, c.bins[i]))
 			}
 		}

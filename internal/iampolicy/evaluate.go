@@ -229,7 +229,7 @@ type Decision struct {
 }
 
 // Allowed reports whether the request is allowed.
-func (d *Decision) Allowed() bool { return d.Result == Allow }
+func (d Decision) Allowed() bool { return d.Result == Allow }
 
 // Option changes how Evaluate works.
 type Option func(*config)
