@@ -11,7 +11,7 @@ type condCase struct {
 	want bool
 }
 
-func set1(k, v string) func(*Context)          { return func(c *Context) { c.Set(k, v) } }
+func set1(k, v string) func(*Context)           { return func(c *Context) { c.Set(k, v) } }
 func setN(k string, v ...string) func(*Context) { return func(c *Context) { c.SetMulti(k, v...) } }
 func none(*Context)                             {}
 
