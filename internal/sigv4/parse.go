@@ -386,8 +386,8 @@ func parseExpires(s string) (time.Duration, bool) {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		if n < 1<<32 {
-			n = n*10 + int64(c-'0')
+		if n = n*10 + int64(c-'0'); n > 1<<32 {
+			n = 1 << 32 // saturate: far beyond MaxExpires, far from overflow
 		}
 	}
 	if neg {
