@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,6 +61,7 @@ func (c *cli) fails(code, msg string, args ...string) {
 }
 
 func TestAWSCLIUsersAndAccessKeys(t *testing.T) {
+	t.Parallel()
 	requireTool(t, "aws")
 	ts := startServer(t, t.TempDir(), nil)
 	root := rootCLI(t, ts)
@@ -166,4 +168,140 @@ func TestSDKListUsersPagination(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "ValidationError") {
 		t.Errorf("MaxItems 1001: %v", err)
 	}
+}
+
+// TestAWSCLIPolicies walks the IAM part of the walkthrough: a user with no
+// permissions is denied, a managed policy from file:// attached to it lets
+// it in on the next request, detaching it shuts it out again; inline
+// policies, versions and the errors of each step as AWS words them.
+func TestAWSCLIPolicies(t *testing.T) {
+	t.Parallel()
+	requireTool(t, "aws")
+	ts := startServer(t, t.TempDir(), nil)
+	root := rootCLI(t, ts)
+	root.ok(nil, "iam", "create-user", "--user-name", "alice")
+	var key struct {
+		AccessKey struct{ AccessKeyId, SecretAccessKey string }
+	}
+	root.ok(&key, "iam", "create-access-key", "--user-name", "alice")
+	alice := root.as(key.AccessKey.AccessKeyId, key.AccessKey.SecretAccessKey)
+
+	alice.fails("AccessDenied", "because no identity-based policy allows the iam:ListUsers action", "iam", "list-users")
+
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return "file://" + p
+	}
+	readUsers := write("read.json", `{
+  "Version": "2012-10-17",
+  "Statement": [{"Sid": "ReadUsers", "Effect": "Allow", "Action": ["iam:ListUsers", "iam:GetUser"], "Resource": "*"}]
+}`)
+	var pol struct {
+		Policy struct{ Arn, PolicyId, DefaultVersionId string }
+	}
+	root.ok(&pol, "iam", "create-policy", "--policy-name", "ReadUsers", "--policy-document", readUsers)
+	arn := pol.Policy.Arn
+	if !strings.HasSuffix(arn, ":policy/ReadUsers") || !strings.HasPrefix(pol.Policy.PolicyId, "ANPA") || pol.Policy.DefaultVersionId != "v1" {
+		t.Errorf("create-policy = %+v", pol.Policy)
+	}
+	root.fails("EntityAlreadyExists", "A policy called ReadUsers already exists. Duplicate names are not allowed.",
+		"iam", "create-policy", "--policy-name", "ReadUsers", "--policy-document", readUsers)
+
+	// Malformed documents get IAM's texts.
+	for _, tt := range []struct{ doc, msg string }{
+		{`{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:ListUsers"`, "Syntax errors in policy."},
+		{`{"Version": "2008-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*"}]}`, "Policy document must be version 2012-10-17 or greater."},
+		{`{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:ListUsers"}]}`, "Policy statement must contain resources."},
+		{`{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "iam:ListUsers", "Resource": "*"}]}`, "Policy document should not specify a principal."},
+	} {
+		root.fails("MalformedPolicyDocument", tt.msg, "iam", "create-policy", "--policy-name", "Bad", "--policy-document", tt.doc)
+	}
+
+	root.ok(nil, "iam", "attach-user-policy", "--user-name", "alice", "--policy-arn", arn)
+	var attached struct {
+		AttachedPolicies []struct{ PolicyName, PolicyArn string }
+	}
+	root.ok(&attached, "iam", "list-attached-user-policies", "--user-name", "alice")
+	if len(attached.AttachedPolicies) != 1 || attached.AttachedPolicies[0].PolicyArn != arn {
+		t.Errorf("attached = %+v", attached)
+	}
+	var list struct{ Users []struct{ UserName string } }
+	alice.ok(&list, "iam", "list-users")
+	if len(list.Users) != 1 {
+		t.Errorf("alice's list-users = %+v", list)
+	}
+	alice.fails("AccessDenied", "iam:CreateUser", "iam", "create-user", "--user-name", "bob")
+
+	// Deleting in the wrong order.
+	root.fails("DeleteConflict", "Cannot delete a policy attached to entities.", "iam", "delete-policy", "--policy-arn", arn)
+
+	// A new default version takes effect at once: an explicit deny.
+	denyList := write("deny.json", `{"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"},
+  {"Effect": "Deny", "Action": "iam:ListUsers", "Resource": "*"}]}`)
+	var ver struct {
+		PolicyVersion struct {
+			VersionId        string
+			IsDefaultVersion bool
+		}
+	}
+	root.ok(&ver, "iam", "create-policy-version", "--policy-arn", arn, "--policy-document", denyList, "--set-as-default")
+	if ver.PolicyVersion.VersionId != "v2" || !ver.PolicyVersion.IsDefaultVersion {
+		t.Errorf("create-policy-version = %+v", ver)
+	}
+	alice.fails("AccessDenied", "with an explicit deny in an identity-based policy", "iam", "list-users")
+	var got struct {
+		PolicyVersion struct {
+			Document struct{ Statement []map[string]any }
+		}
+	}
+	root.ok(&got, "iam", "get-policy-version", "--policy-arn", arn, "--version-id", "v2")
+	if len(got.PolicyVersion.Document.Statement) != 2 {
+		t.Errorf("get-policy-version document = %+v", got)
+	}
+	root.fails("DeleteConflict", "Cannot delete the default version of a policy.", "iam", "delete-policy-version", "--policy-arn", arn, "--version-id", "v2")
+	root.ok(nil, "iam", "set-default-policy-version", "--policy-arn", arn, "--version-id", "v1")
+	alice.ok(nil, "iam", "list-users")
+	for range 3 {
+		root.ok(nil, "iam", "create-policy-version", "--policy-arn", arn, "--policy-document", readUsers)
+	}
+	root.fails("LimitExceeded", "A managed policy can have up to 5 versions.", "iam", "create-policy-version", "--policy-arn", arn, "--policy-document", readUsers)
+
+	// Detached: denied on the very next request.
+	root.ok(nil, "iam", "detach-user-policy", "--user-name", "alice", "--policy-arn", arn)
+	alice.fails("AccessDenied", "because no identity-based policy allows the iam:ListUsers action", "iam", "list-users")
+	root.fails("NoSuchEntity", "was not found", "iam", "detach-user-policy", "--user-name", "alice", "--policy-arn", arn)
+
+	// Inline policies.
+	root.ok(nil, "iam", "put-user-policy", "--user-name", "alice", "--policy-name", "inline-read", "--policy-document", readUsers)
+	alice.ok(nil, "iam", "list-users")
+	var inline struct {
+		UserName, PolicyName string
+		PolicyDocument       struct{ Statement []struct{ Sid string } }
+	}
+	root.ok(&inline, "iam", "get-user-policy", "--user-name", "alice", "--policy-name", "inline-read")
+	if inline.PolicyName != "inline-read" || len(inline.PolicyDocument.Statement) != 1 || inline.PolicyDocument.Statement[0].Sid != "ReadUsers" {
+		t.Errorf("get-user-policy = %+v", inline)
+	}
+	var names struct{ PolicyNames []string }
+	root.ok(&names, "iam", "list-user-policies", "--user-name", "alice")
+	if len(names.PolicyNames) != 1 || names.PolicyNames[0] != "inline-read" {
+		t.Errorf("list-user-policies = %+v", names)
+	}
+	root.ok(nil, "iam", "delete-access-key", "--user-name", "alice", "--access-key-id", key.AccessKey.AccessKeyId)
+	root.fails("DeleteConflict", "Cannot delete entity, must delete policies first.", "iam", "delete-user", "--user-name", "alice")
+	root.ok(nil, "iam", "delete-user-policy", "--user-name", "alice", "--policy-name", "inline-read")
+	root.fails("NoSuchEntity", "The user policy with name inline-read cannot be found.", "iam", "get-user-policy", "--user-name", "alice", "--policy-name", "inline-read")
+	root.ok(nil, "iam", "delete-user", "--user-name", "alice")
+
+	root.fails("DeleteConflict", "you must delete the policy's versions", "iam", "delete-policy", "--policy-arn", arn)
+	for _, v := range []string{"v2", "v3", "v4", "v5"} {
+		root.ok(nil, "iam", "delete-policy-version", "--policy-arn", arn, "--version-id", v)
+	}
+	root.ok(nil, "iam", "delete-policy", "--policy-arn", arn)
+	root.fails("NoSuchEntity", "does not exist or is not attachable", "iam", "get-policy", "--policy-arn", arn)
 }

@@ -174,6 +174,7 @@ func awsCLI(t *testing.T, env []string, args ...string) (string, string, error) 
 }
 
 func TestAWSCLIGetCallerIdentity(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ts := startServer(t, dir, nil)
 	id, secret := rootCreds(t, dir)
@@ -234,6 +235,7 @@ func TestAWSCLIGetCallerIdentity(t *testing.T) {
 }
 
 func TestBoto3GetCallerIdentity(t *testing.T) {
+	t.Parallel()
 	py := requireTool(t, "python3")
 	if err := exec.Command(py, "-c", "import boto3").Run(); err != nil {
 		if os.Getenv("FNURL_TEST_REQUIRE_TOOLS") == "1" {

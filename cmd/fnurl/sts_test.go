@@ -12,6 +12,7 @@ import (
 )
 
 func TestAWSCLIGetSessionToken(t *testing.T) {
+	t.Parallel()
 	requireTool(t, "aws")
 	ts := startServer(t, t.TempDir(), map[string]string{"FNURL_TEST_SESSION_LIFETIME": "6s"})
 	root := rootCLI(t, ts)

@@ -1,37 +1,227 @@
 // Package authz decides whether a principal may perform an action on a
-// resource, for every API fnurl serves.
+// resource, for every API fnurl serves, with the iampolicy engine.
 //
-// The account's root user may do anything in its own account. Every other
-// principal is allowed only what its policies allow; a principal with no
-// policy that allows the action is denied with AWS's AccessDenied message,
-// which names the caller, the action and the resource, and the reason.
+// The policies that apply are read from the IAM domain at every request, so
+// a changed, attached or detached policy takes effect on the next request;
+// only the parsing of documents is cached, keyed by the document text.
+//
+// A denial is AWS's AccessDenied, whose message names the caller, the action
+// and the resource and says which kind of policy stood in the way, exactly
+// as AWS words it; the full explanation is kept for the operator.
 package authz
 
 import (
 	"context"
+	"strconv"
+	"sync"
+	"time"
 
 	"github.com/fnurl/fnurl/internal/awserr"
 	"github.com/fnurl/fnurl/internal/iam"
+	"github.com/fnurl/fnurl/internal/iampolicy"
 )
 
+// Policies returns the identity-based policies that apply to a principal.
+type Policies interface {
+	IdentityPolicies(ctx context.Context, p *iam.Principal) ([]iam.StoredPolicy, error)
+}
+
 // Authorizer makes authorization decisions.
-type Authorizer struct{}
+type Authorizer struct {
+	policies Policies
+	now      func() time.Time
+	cache    docCache
+}
 
-// New returns an Authorizer.
-func New() *Authorizer { return &Authorizer{} }
+// New returns an Authorizer reading policies from p. now may be nil.
+func New(p Policies, now func() time.Time) *Authorizer {
+	if now == nil {
+		now = time.Now
+	}
+	return &Authorizer{policies: p, now: now}
+}
 
-// Authorize returns nil if p may perform action on resource, and an
-// AccessDenied error otherwise.
-//
-// Identity-based policies are not stored yet, so an IAM user is allowed
-// nothing: exactly AWS's answer for a user without policies.
+// RequestInfo is what the HTTP layer knows about a request that policies can
+// test: the global condition keys that do not come from the principal.
+type RequestInfo struct {
+	SourceIP        string
+	SecureTransport bool
+	UserAgent       string
+	Region          string
+}
+
+type infoKey struct{}
+
+// WithRequestInfo returns a context carrying the request's info.
+func WithRequestInfo(ctx context.Context, ri *RequestInfo) context.Context {
+	return context.WithValue(ctx, infoKey{}, ri)
+}
+
+func requestInfo(ctx context.Context) *RequestInfo {
+	ri, _ := ctx.Value(infoKey{}).(*RequestInfo)
+	if ri == nil {
+		return &RequestInfo{}
+	}
+	return ri
+}
+
+// Principal converts an authenticated principal to the engine's form.
+func Principal(p *iam.Principal) iampolicy.Principal {
+	if p == nil {
+		return iampolicy.Anonymous()
+	}
+	return iampolicy.Principal{Type: iampolicy.PrincipalType(p.Type), Account: p.Account, ARN: p.ARN,
+		UserID: p.UserID, UserName: p.UserName}
+}
+
+// Context builds the request context of global condition keys for p.
+func (a *Authorizer) Context(ctx context.Context, p *iam.Principal) iampolicy.Context {
+	var c iampolicy.Context
+	ri := requestInfo(ctx)
+	now := a.now().UTC()
+	c.Set("aws:CurrentTime", now.Format(time.RFC3339))
+	c.Set("aws:EpochTime", strconv.FormatInt(now.Unix(), 10))
+	c.Set("aws:SecureTransport", strconv.FormatBool(ri.SecureTransport))
+	if ri.SourceIP != "" {
+		c.Set("aws:SourceIp", ri.SourceIP)
+	}
+	if ri.UserAgent != "" {
+		c.Set("aws:UserAgent", ri.UserAgent)
+	}
+	if ri.Region != "" {
+		c.Set("aws:RequestedRegion", ri.Region)
+	}
+	if p != nil && p.Temporary {
+		c.Set("aws:TokenIssueTime", p.TokenIssued.UTC().Format(time.RFC3339))
+		c.Set("aws:MultiFactorAuthPresent", strconv.FormatBool(p.MFA))
+	}
+	return c
+}
+
+// PolicySet loads the identity-based policies of p.
+func (a *Authorizer) PolicySet(ctx context.Context, p *iam.Principal) (*iampolicy.PolicySet, error) {
+	stored, err := a.policies.IdentityPolicies(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	set := &iampolicy.PolicySet{}
+	for _, sp := range stored {
+		pol, err := a.cache.parse(sp.Document)
+		if err != nil {
+			return nil, err
+		}
+		set.Identity = append(set.Identity, iampolicy.NamedPolicy{Name: sp.Name, Source: sp.Source, Policy: pol})
+	}
+	return set, nil
+}
+
+// Decide evaluates action on resource for p with the identity-based
+// policies of p and, when given, a resource-based policy. extra adds
+// service-specific condition keys.
+func (a *Authorizer) Decide(ctx context.Context, p *iam.Principal, action, resource string, resourcePolicy *iampolicy.NamedPolicy, extra func(*iampolicy.Context), opts ...iampolicy.Option) (iampolicy.Decision, error) {
+	set, err := a.PolicySet(ctx, p)
+	if err != nil {
+		return iampolicy.Decision{}, err
+	}
+	set.Resource = resourcePolicy
+	req := &iampolicy.Request{Principal: Principal(p), Action: action, Resource: resource, Context: a.Context(ctx, p)}
+	if extra != nil {
+		extra(&req.Context)
+	}
+	return iampolicy.Evaluate(req, set, opts...), nil
+}
+
+// Authorize returns nil if p may perform action on resource by its
+// identity-based policies, and AWS's AccessDenied error otherwise.
 func (a *Authorizer) Authorize(ctx context.Context, p *iam.Principal, action, resource string) error {
-	if p != nil && p.Type == iam.PrincipalAccount {
+	d, err := a.Decide(ctx, p, action, resource, nil, nil)
+	if err != nil {
+		return err
+	}
+	if d.Allowed() {
 		return nil
 	}
+	return Denied(p, d)
+}
+
+// Denied returns the AccessDenied error AWS sends for decision d.
+func Denied(p *iam.Principal, d iampolicy.Decision) error {
 	arn := "anonymous"
 	if p != nil {
 		arn = p.ARN
 	}
-	return awserr.AccessDenied(arn, action, resource, "because no identity-based policy allows the "+action+" action")
+	return awserr.AccessDenied(arn, d.Action, d.Resource, Reason(d)).Wrap(&decisionError{d})
+}
+
+// Reason words why d denied, as AWS's AccessDenied messages end.
+func Reason(d iampolicy.Decision) string {
+	if d.Result == iampolicy.ExplicitDeny {
+		switch {
+		case d.BlockedBy.Has(iampolicy.LayerIdentity):
+			return "with an explicit deny in an identity-based policy"
+		case d.BlockedBy.Has(iampolicy.LayerResource):
+			return "with an explicit deny in a resource-based policy"
+		case d.BlockedBy.Has(iampolicy.LayerBoundary):
+			return "with an explicit deny in a permissions boundary"
+		case d.BlockedBy.Has(iampolicy.LayerSession):
+			return "with an explicit deny in a session policy"
+		case d.BlockedBy.Has(iampolicy.LayerSCP):
+			return "with an explicit deny in a service control policy"
+		}
+		return "with an explicit deny"
+	}
+	switch {
+	case d.BlockedBy.Has(iampolicy.LayerBoundary):
+		return "because no permissions boundary allows the " + d.Action + " action"
+	case d.BlockedBy.Has(iampolicy.LayerSession):
+		return "because no session policy allows the " + d.Action + " action"
+	case d.BlockedBy.Has(iampolicy.LayerSCP):
+		return "because no service control policy allows the " + d.Action + " action"
+	}
+	return "because no identity-based policy allows the " + d.Action + " action"
+}
+
+// decisionError carries a decision as the logged cause of an AccessDenied.
+type decisionError struct{ d iampolicy.Decision }
+
+func (e *decisionError) Error() string { return e.d.String() }
+
+// Decision returns the decision behind an AccessDenied error made by
+// Denied, for explanations.
+func Decision(err error) (iampolicy.Decision, bool) {
+	e := awserr.As(err)
+	if de, ok := e.Err.(*decisionError); ok {
+		return de.d, true
+	}
+	return iampolicy.Decision{}, false
+}
+
+// docCache keeps parsed policy documents by their text. Documents are
+// immutable values, so an entry never goes stale; the cache is emptied when
+// it grows past its bound.
+type docCache struct {
+	mu sync.Mutex
+	m  map[string]*iampolicy.Policy
+}
+
+const maxCachedDocs = 4096
+
+func (c *docCache) parse(doc string) (*iampolicy.Policy, error) {
+	c.mu.Lock()
+	p, ok := c.m[doc]
+	c.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	p, err := iampolicy.Parse([]byte(doc))
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxCachedDocs {
+		c.m = make(map[string]*iampolicy.Policy)
+	}
+	c.m[doc] = p
+	c.mu.Unlock()
+	return p, nil
 }

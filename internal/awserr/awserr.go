@@ -30,6 +30,7 @@ const (
 	CodeThrottling                 = "Throttling"
 	CodeValidationError            = "ValidationError"
 	CodeInvalidParameterValue      = "InvalidParameterValue"
+	CodeInvalidInput               = "InvalidInput"
 )
 
 // Error is an AWS-shaped error.

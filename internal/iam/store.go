@@ -43,4 +43,5 @@ type Store interface {
 	ReplaceRootAccessKey(ctx context.Context, k *AccessKey) error
 
 	UserStore
+	PolicyStore
 }

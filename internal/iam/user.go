@@ -168,6 +168,10 @@ func (s *Service) DeleteUser(ctx context.Context, name string) error {
 		return noSuchUser(name)
 	case errors.Is(err, ErrUserHasKeys):
 		return awserr.New(CodeDeleteConflict, http.StatusConflict, "Cannot delete entity, must delete access keys first.")
+	case errors.Is(err, ErrUserHasPolicies):
+		return awserr.New(CodeDeleteConflict, http.StatusConflict, "Cannot delete entity, must detach all policies first.")
+	case errors.Is(err, ErrUserHasInline):
+		return awserr.New(CodeDeleteConflict, http.StatusConflict, "Cannot delete entity, must delete policies first.")
 	default:
 		return err
 	}

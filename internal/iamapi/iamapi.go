@@ -63,6 +63,24 @@ var actions = map[string]action{
 	"ListAccessKeys":  (*Handler).listAccessKeys,
 	"UpdateAccessKey": (*Handler).updateAccessKey,
 	"DeleteAccessKey": (*Handler).deleteAccessKey,
+
+	"CreatePolicy":            (*Handler).createPolicy,
+	"GetPolicy":               (*Handler).getPolicy,
+	"ListPolicies":            (*Handler).listPolicies,
+	"DeletePolicy":            (*Handler).deletePolicy,
+	"CreatePolicyVersion":     (*Handler).createPolicyVersion,
+	"GetPolicyVersion":        (*Handler).getPolicyVersion,
+	"ListPolicyVersions":      (*Handler).listPolicyVersions,
+	"DeletePolicyVersion":     (*Handler).deletePolicyVersion,
+	"SetDefaultPolicyVersion": (*Handler).setDefaultPolicyVersion,
+
+	"AttachUserPolicy":         (*Handler).attachUserPolicy,
+	"DetachUserPolicy":         (*Handler).detachUserPolicy,
+	"ListAttachedUserPolicies": (*Handler).listAttachedUserPolicies,
+	"PutUserPolicy":            (*Handler).putUserPolicy,
+	"GetUserPolicy":            (*Handler).getUserPolicy,
+	"DeleteUserPolicy":         (*Handler).deleteUserPolicy,
+	"ListUserPolicies":         (*Handler).listUserPolicies,
 }
 
 // ServeHTTP dispatches on the Action parameter.

@@ -136,7 +136,7 @@ func New(cfg Config, ids *iam.Service, tokens *sts.Service) *Server {
 		},
 		services: map[string]http.Handler{
 			ServiceSTS:    stsapi.NewHandler(tokens),
-			ServiceIAM:    iamapi.NewHandler(ids, authz.New()),
+			ServiceIAM:    iamapi.NewHandler(ids, authz.New(ids, cfg.Now)),
 			ServiceLambda: notImplemented(ServiceLambda),
 		},
 	}
@@ -239,8 +239,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, info *requestInfo
 	info.principal = p
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
-	r = r.WithContext(authn.NewContext(r.Context(), p))
+	ctx := authn.NewContext(r.Context(), p)
+	ctx = authz.WithRequestInfo(ctx, &authz.RequestInfo{SourceIP: remoteIP(r), SecureTransport: r.TLS != nil,
+		UserAgent: r.UserAgent(), Region: a.Region})
+	r = r.WithContext(ctx)
 	s.services[a.Service].ServeHTTP(w, r)
+}
+
+// remoteIP is the address of the TCP peer: fnurl does not trust
+// X-Forwarded-For, since anyone can send it.
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // fail writes err and returns its code for the access log.
