@@ -1,6 +1,7 @@
 package sigv4
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 const upperHex = "0123456789ABCDEF"
@@ -177,6 +179,25 @@ func appendCanonicalURI(dst []byte, path string) []byte {
 	return dst
 }
 
+// needsNormalizing reports whether NormalizePath(path) differs from path,
+// without allocating: an empty path, a relative path, or an empty, "." or
+// ".." segment anywhere but at the very end.
+func needsNormalizing(path string) bool {
+	if path == "" || path[0] != '/' {
+		return true
+	}
+	for rest := path[1:]; ; {
+		seg, tail, more := strings.Cut(rest, "/")
+		if seg == "." || seg == ".." || (seg == "" && more) {
+			return true
+		}
+		if !more {
+			return false
+		}
+		rest = tail
+	}
+}
+
 // NormalizePath removes "." and ".." segments and empty segments ("//") from
 // a raw path, the way botocore, @smithy/signature-v4 and aws-c-auth do
 // before signing non-S3 requests: a leading '/' is kept, a trailing '/' is
@@ -279,20 +300,15 @@ func (s *scratch) appendCanonicalQuery(dst []byte, raw string, presigned, dropTo
 		}
 		pairs = append(pairs, qpair{k0, k1, len(enc)})
 	}
-	less := func(a, b qpair) int {
-		if c := strings.Compare(string(enc[a.k0:a.k1]), string(enc[b.k0:b.k1])); c != 0 {
-			return c
-		}
-		return strings.Compare(string(enc[a.k1:a.v1]), string(enc[b.k1:b.v1]))
-	}
-	if len(pairs) <= 12 {
+	if len(pairs) <= 16 {
+		// Insertion sort: no closure, no allocation for typical queries.
 		for i := 1; i < len(pairs); i++ {
-			for j := i; j > 0 && less(pairs[j], pairs[j-1]) < 0; j-- {
+			for j := i; j > 0 && comparePairs(enc, pairs[j], pairs[j-1]) < 0; j-- {
 				pairs[j], pairs[j-1] = pairs[j-1], pairs[j]
 			}
 		}
 	} else {
-		slices.SortFunc(pairs, less)
+		slices.SortFunc(pairs, func(a, b qpair) int { return comparePairs(enc, a, b) })
 	}
 	for i, p := range pairs {
 		if i > 0 {
@@ -304,6 +320,14 @@ func (s *scratch) appendCanonicalQuery(dst []byte, raw string, presigned, dropTo
 	}
 	s.enc, s.pairs = enc, pairs
 	return dst, nil
+}
+
+// comparePairs orders encoded pairs by key, then by value, bytewise.
+func comparePairs(enc []byte, a, b qpair) int {
+	if c := bytes.Compare(enc[a.k0:a.k1], enc[b.k0:b.k1]); c != 0 {
+		return c
+	}
+	return bytes.Compare(enc[a.k1:a.v1], enc[b.k1:b.v1])
 }
 
 // canonOpts selects one of the forms CheckSignature tries.
@@ -379,11 +403,32 @@ func StringToSign(a *Auth, canonicalRequest string) string {
 func appendStringToSign(dst []byte, a *Auth, crHash *[32]byte) []byte {
 	dst = append(dst, Algorithm...)
 	dst = append(dst, '\n')
-	dst = a.Time.UTC().AppendFormat(dst, TimeFormat)
+	dst = appendBasicTime(dst, a.Time)
 	dst = append(dst, '\n')
 	dst = a.appendScope(dst)
 	dst = append(dst, '\n')
 	return hex.AppendEncode(dst, crHash[:])
+}
+
+// appendBasicTime appends t in UTC in ISO 8601 basic format
+// (yyyymmddThhmmssZ), like t.UTC().AppendFormat(dst, TimeFormat) but
+// faster.
+func appendBasicTime(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	if y < 0 || y > 9999 {
+		return t.AppendFormat(dst, TimeFormat)
+	}
+	dst = append(dst, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10))
+	for _, v := range [...]int{int(mo), d} {
+		dst = append(dst, byte('0'+v/10), byte('0'+v%10))
+	}
+	dst = append(dst, 'T')
+	for _, v := range [...]int{h, mi, s} {
+		dst = append(dst, byte('0'+v/10), byte('0'+v%10))
+	}
+	return append(dst, 'Z')
 }
 
 // appendHeaderValue appends the canonical value of the signed header name:
@@ -514,11 +559,19 @@ func canonicalKey(dst []byte, name string) []byte {
 	return dst
 }
 
-// validHeaderFieldByte reports whether c is an RFC 7230 tchar.
-func validHeaderFieldByte(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
+// tchar marks the RFC 7230 token characters.
+var tchar = func() (t [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
 	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for _, c := range []byte("!#$%&'*+-.^_`|~") {
+		t[c] = true
+	}
+	return t
+}()
+
+// validHeaderFieldByte reports whether c is an RFC 7230 tchar.
+func validHeaderFieldByte(c byte) bool { return tchar[c] }

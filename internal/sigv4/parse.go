@@ -413,7 +413,7 @@ func (a *Auth) CheckScope(region, service string) error {
 		msg += "Credential should be scoped with a valid terminator: '" + Terminator + "', not '" + a.terminator + "'. "
 	}
 	var buf [len(TimeFormat)]byte
-	stamp := a.Time.UTC().AppendFormat(buf[:0], TimeFormat)
+	stamp := appendBasicTime(buf[:0], a.Time)
 	if string(stamp[:len(dateFormat)]) != a.Date {
 		msg += "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '" +
 			a.Date + "' != '" + string(stamp[:len(dateFormat)]) + "', from '" + string(stamp) + "'."

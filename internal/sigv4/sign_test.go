@@ -14,7 +14,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
-func clientRequest(t *testing.T, g genReq) *http.Request {
+func clientRequest(t testing.TB, g genReq) *http.Request {
 	t.Helper()
 	target := g.Path
 	if g.RawQuery != "" {

@@ -1,7 +1,6 @@
 package sigv4
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/binary"
@@ -134,7 +133,7 @@ func (v *Verifier) CheckSignature(r *http.Request, a *Auth, secret, payloadHash 
 	attempts := [4]canonOpts{{}}
 	n := 1
 	path, query := requestTarget(r)
-	if NormalizePath(path) != nonEmptyPath(path) {
+	if needsNormalizing(path) && NormalizePath(path) != nonEmptyPath(path) {
 		attempts[n] = canonOpts{normalize: true}
 		n++
 	}
@@ -296,22 +295,47 @@ func cacheID(secret, date, region, service string) [32]byte {
 // DeriveKey computes the SigV4 signing key HMAC(HMAC(HMAC(HMAC("AWS4"+secret,
 // date), region), service), "aws4_request").
 func DeriveKey(secret, date, region, service string) [32]byte {
-	k := hmacSum([]byte("AWS4"+secret), date)
+	var stack [128]byte
+	k0 := append(append(stack[:0], "AWS4"...), secret...)
+	k := hmacSum(k0, date)
+	clear(k0)
 	k = hmacSum(k[:], region)
 	k = hmacSum(k[:], service)
 	return hmacSum(k[:], Terminator)
 }
 
+// hmacSum returns HMAC-SHA256(key, data) (RFC 2104), computed with
+// sha256.Sum256 over stack buffers so that deriving a key does not allocate
+// for the short inputs SigV4 uses.
 func hmacSum(key []byte, data string) [32]byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(data))
-	var out [32]byte
-	m.Sum(out[:0])
-	return out
+	var block [sha256.BlockSize]byte
+	if len(key) > sha256.BlockSize {
+		h := sha256.Sum256(key)
+		copy(block[:], h[:])
+	} else {
+		copy(block[:], key)
+	}
+	var stack [sha256.BlockSize + 64]byte
+	in := stack[:0]
+	for _, b := range block {
+		in = append(in, b^0x36)
+	}
+	in = append(in, data...)
+	inner := sha256.Sum256(in)
+	var outer [sha256.BlockSize + sha256.Size]byte
+	for i, b := range block {
+		outer[i] = b ^ 0x5c
+	}
+	copy(outer[sha256.BlockSize:], inner[:])
+	clear(block[:])
+	clear(stack[:])
+	return sha256.Sum256(outer[:])
 }
 
 // PayloadHash returns the lower-case hex SHA-256 of body.
 func PayloadHash(body []byte) string {
 	h := sha256.Sum256(body)
-	return hex.EncodeToString(h[:])
+	var buf [2 * sha256.Size]byte
+	hex.Encode(buf[:], h[:])
+	return string(buf[:])
 }

@@ -353,6 +353,20 @@ func TestCanonicalKey(t *testing.T) {
 	}
 }
 
+func TestHMAC(t *testing.T) {
+	for _, n := range []int{0, 1, 32, 63, 64, 65, 200} {
+		key := []byte(strings.Repeat("k", n))
+		for _, data := range []string{"", "20240101", strings.Repeat("d", 64), strings.Repeat("d", 300)} {
+			m := hmac.New(sha256.New, key)
+			m.Write([]byte(data))
+			want := m.Sum(nil)
+			if got := hmacSum(key, data); !hmac.Equal(got[:], want) {
+				t.Errorf("hmacSum(%d-byte key, %d-byte data) = %x, want %x", n, len(data), got, want)
+			}
+		}
+	}
+}
+
 func TestErrorStrings(t *testing.T) {
 	e := &Error{Kind: KindExpired, Message: "Request has expired"}
 	if got, want := e.Error(), "sigv4: expired: Request has expired"; got != want {
