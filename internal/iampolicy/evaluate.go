@@ -49,8 +49,9 @@ type PolicySet struct {
 	// Leave empty outside an organization and for the management account.
 	SCPs []OrgLevel
 	// RCPs are the resource control policies on the path to the resource's
-	// account; every level must allow. AWS attaches RCPFullAWSAccess at every
-	// level, so a level with no policies here is treated as allowing.
+	// account. AWS attaches RCPFullAWSAccess (allow everything) at every
+	// level and it cannot be detached, so RCPs act only through their Deny
+	// statements; list the other policies here.
 	RCPs []OrgLevel
 
 	once sync.Once
@@ -347,14 +348,11 @@ func Evaluate(req *Request, set *PolicySet, opts ...Option) Decision {
 			scpOK = scpOK && r.allow
 		}
 	}
-	rcpOK, rcpDeny := true, false
+	rcpDeny := false
 	if p.Type != TypeService {
 		for i, l := range idx.rcps {
 			r := ev.evalLayer(l, LayerRCP, set.RCPs[i].Target, true, false, &d, ex)
 			rcpDeny = rcpDeny || r.deny
-			if len(set.RCPs[i].Policies) > 0 {
-				rcpOK = rcpOK && r.allow
-			}
 		}
 	}
 
@@ -446,10 +444,6 @@ func Evaluate(req *Request, set *PolicySet, opts ...Option) Decision {
 	// 3. Organization guardrails.
 	if scpApplies && !scpOK {
 		blocked |= Layers(LayerSCP)
-		allowed = false
-	}
-	if !rcpOK {
-		blocked |= Layers(LayerRCP)
 		allowed = false
 	}
 	if allowed {

@@ -423,11 +423,12 @@ func TestEvaluate(t *testing.T) {
 			want: ExplicitDeny, blocked: Layers(LayerRCP),
 		},
 		{
-			name: "RCP levels without policies count as RCPFullAWSAccess", principal: user(),
+			name: "RCP levels always include RCPFullAWSAccess", principal: user(),
 			set: func(t *testing.T) *PolicySet {
 				return &PolicySet{
 					Identity: []NamedPolicy{named("p", pol(t, allowInvoke))},
-					RCPs:     []OrgLevel{{Target: "r-root"}, {Target: acct}},
+					RCPs: []OrgLevel{{Target: "r-root"}, {Target: acct, Policies: []NamedPolicy{named("deny-s3", pol(t,
+						`{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}`))}}},
 				}
 			},
 			want: Allow,
