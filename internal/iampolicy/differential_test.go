@@ -65,7 +65,7 @@ type simOrg struct {
 }
 
 type simRequest struct {
-	Principal any `json:"principal"`
+	Principal any    `json:"principal"`
 	Action    string `json:"action"`
 	Resource  struct {
 		Resource  string `json:"resource"`
