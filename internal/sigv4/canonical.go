@@ -289,14 +289,13 @@ func (s *scratch) appendCanonicalQuery(dst []byte, raw string, presigned, dropTo
 			return dst, malformedQuery(raw)
 		}
 		k1 := len(enc)
-		key := enc[k0:k1]
-		if (presigned && string(key) == paramSignature) || (dropToken && string(key) == paramToken) {
-			enc = enc[:k0]
-			continue
-		}
 		if enc, ok = appendReencoded(enc, v); !ok {
 			s.enc, s.pairs = enc, pairs
 			return dst, malformedQuery(raw)
+		}
+		if key := enc[k0:k1]; (presigned && string(key) == paramSignature) || (dropToken && string(key) == paramToken) {
+			enc = enc[:k0]
+			continue
 		}
 		pairs = append(pairs, qpair{k0, k1, len(enc)})
 	}
