@@ -46,9 +46,10 @@ type Auth struct {
 	SecurityToken string        // X-Amz-Security-Token header or query parameter; "" when absent
 
 	// terminator is the fifth credential element as sent; CheckScope
-	// insists on "aws4_request". Empty means "aws4_request" (an Auth built
-	// by hand).
+	// insists on "aws4_request". It is only checked when fromWire is set
+	// (by Parse): an Auth built by hand has no terminator.
 	terminator string
+	fromWire   bool
 }
 
 // Scope returns the credential scope "yyyymmdd/region/service/aws4_request".
@@ -332,6 +333,7 @@ func (a *Auth) setCredential(c string) error {
 	a.Date, rest, _ = strings.Cut(rest, "/")
 	a.Region, rest, _ = strings.Cut(rest, "/")
 	a.Service, a.terminator, _ = strings.Cut(rest, "/")
+	a.fromWire = true
 	return nil
 }
 
@@ -409,7 +411,7 @@ func (a *Auth) CheckScope(region, service string) error {
 	if a.Service != service {
 		msg += "Credential should be scoped to correct service: '" + service + "'. "
 	}
-	if a.terminator != "" && a.terminator != Terminator {
+	if a.fromWire && a.terminator != Terminator {
 		msg += "Credential should be scoped with a valid terminator: '" + Terminator + "', not '" + a.terminator + "'. "
 	}
 	var buf [len(TimeFormat)]byte

@@ -45,10 +45,11 @@ func TestParseHeaderForm(t *testing.T) {
 		Time:          time.Date(2015, 8, 30, 12, 36, 0, 0, time.UTC),
 		SecurityToken: "tok",
 		terminator:    Terminator,
+		fromWire:      true,
 	}
 	if a.Presigned || a.AccessKeyID != want.AccessKeyID || a.Date != want.Date || a.Region != want.Region ||
 		a.Service != want.Service || !slices.Equal(a.SignedHeaders, want.SignedHeaders) || a.Signature != want.Signature ||
-		!a.Time.Equal(want.Time) || a.SecurityToken != want.SecurityToken || a.terminator != want.terminator {
+		!a.Time.Equal(want.Time) || a.SecurityToken != want.SecurityToken || a.terminator != want.terminator || !a.fromWire {
 		t.Errorf("Parse = %+v, want %+v", *a, want)
 	}
 	if got, want := a.Scope(), "20150830/us-east-1/service/aws4_request"; got != want {
@@ -216,7 +217,7 @@ func TestParseErrors(t *testing.T) {
 
 func TestCheckScope(t *testing.T) {
 	base := func() *Auth {
-		return &Auth{Date: "20240101", Region: "us-east-1", Service: "lambda", terminator: Terminator,
+		return &Auth{Date: "20240101", Region: "us-east-1", Service: "lambda", terminator: Terminator, fromWire: true,
 			Time: time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC)}
 	}
 	tests := []struct {
@@ -227,7 +228,9 @@ func TestCheckScope(t *testing.T) {
 	}{
 		{"ok", nil, "us-east-1", "lambda", ""},
 		{"any region", func(a *Auth) { a.Region = "eu-west-1" }, "", "lambda", ""},
-		{"hand-built auth without terminator", func(a *Auth) { a.terminator = "" }, "us-east-1", "lambda", ""},
+		{"hand-built auth without terminator", func(a *Auth) { a.terminator, a.fromWire = "", false }, "us-east-1", "lambda", ""},
+		{"empty terminator", func(a *Auth) { a.terminator = "" }, "us-east-1", "lambda",
+			"Credential should be scoped with a valid terminator: 'aws4_request', not ''. "},
 		{"wrong region", func(a *Auth) { a.Region = "eu-west-1" }, "us-east-1", "lambda",
 			"Credential should be scoped to a valid region, not 'eu-west-1'. "},
 		{"wrong service", func(a *Auth) { a.Service = "iam" }, "us-east-1", "lambda",

@@ -132,10 +132,11 @@ func Presign(r *http.Request, c Credentials, region, service string, t time.Time
 	}
 	var q []string
 	for _, seg := range strings.Split(r.URL.RawQuery, "&") {
+		if seg == "" {
+			continue
+		}
 		k, _, _ := strings.Cut(seg, "=")
 		switch percentDecode(k) {
-		case "":
-			continue
 		case paramAlgorithm, paramCredential, paramDate, paramExpires, paramSignedHeaders, paramSignature, paramToken:
 			continue
 		}

@@ -171,7 +171,7 @@ func TestPresignRoundTrip(t *testing.T) {
 
 func TestPresignDetails(t *testing.T) {
 	c := Credentials{AccessKeyID: testAKID, SecretAccessKey: testSecret}
-	r, _ := http.NewRequest("GET", "http://example.com/p?keep=1&X-Amz-Signature=old&X-Amz-Date=old#frag", nil)
+	r, _ := http.NewRequest("GET", "http://example.com/p?keep=1&=v&&X-Amz-Signature=old&X-Amz-Date=old#frag", nil)
 	u, err := Presign(r, c, "us-east-1", "lambda", handTime, time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +179,8 @@ func TestPresignDetails(t *testing.T) {
 	q := u.Query()
 	if q.Get("keep") != "1" || len(q["X-Amz-Signature"]) != 1 || q.Get("X-Amz-Date") != "20240101T120000Z" ||
 		q.Get("X-Amz-Expires") != "3600" || q.Get("X-Amz-SignedHeaders") != "host" ||
-		q.Get("X-Amz-Credential") != testAKID+"/20240101/us-east-1/lambda/aws4_request" || u.Fragment != "" {
+		q.Get("X-Amz-Credential") != testAKID+"/20240101/us-east-1/lambda/aws4_request" || u.Fragment != "" ||
+		!strings.HasPrefix(u.RawQuery, "keep=1&=v&X-Amz-Algorithm=") {
 		t.Errorf("Presign = %s", u)
 	}
 	if strings.Contains(u.String(), testSecret) {
