@@ -14,7 +14,7 @@ import (
 func TestAWSCLIGetSessionToken(t *testing.T) {
 	t.Parallel()
 	requireTool(t, "aws")
-	ts := startServer(t, t.TempDir(), map[string]string{"FNURL_TEST_SESSION_LIFETIME": "6s"})
+	ts := startServer(t, t.TempDir(), nil)
 	root := rootCLI(t, ts)
 	root.ok(nil, "iam", "create-user", "--user-name", "alice")
 	var key struct {
@@ -38,6 +38,9 @@ func TestAWSCLIGetSessionToken(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Expiration %q: %v", c.Expiration, err)
 	}
+	if life := time.Until(exp); life > 900*time.Second || life < 800*time.Second {
+		t.Errorf("lifetime %v, want 900s", life)
+	}
 	session := &cli{t: t, ts: ts, env: append(root.as(c.AccessKeyId, c.SecretAccessKey).env, "AWS_SESSION_TOKEN="+c.SessionToken)}
 	var ident struct{ Arn, UserId string }
 	session.ok(&ident, "sts", "get-caller-identity")
@@ -51,8 +54,31 @@ func TestAWSCLIGetSessionToken(t *testing.T) {
 	tampered := &cli{t: t, ts: ts, env: append(root.as(c.AccessKeyId, c.SecretAccessKey).env, "AWS_SESSION_TOKEN="+c.SessionToken[:len(c.SessionToken)-3]+"AAA")}
 	tampered.fails("InvalidClientTokenId", "invalid", "sts", "get-caller-identity")
 
-	// The test lifetime makes the credentials expire within seconds.
+}
+
+// TestAWSCLISessionExpires watches temporary credentials expire, with the
+// test-only lifetime setting shortening them to seconds.
+func TestAWSCLISessionExpires(t *testing.T) {
+	t.Parallel()
+	requireTool(t, "aws")
+	ts := startServer(t, t.TempDir(), map[string]string{"FNURL_TEST_SESSION_LIFETIME": "5s"})
+	root := rootCLI(t, ts)
+	var tok struct {
+		Credentials struct{ AccessKeyId, SecretAccessKey, SessionToken, Expiration string }
+	}
+	root.ok(&tok, "sts", "get-session-token", "--duration-seconds", "900")
+	c := tok.Credentials
+	exp, err := time.Parse(time.RFC3339, c.Expiration)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Still valid: checked with the SDK, which takes milliseconds.
+	_, sc := sdkClients(ts, c.AccessKeyId, c.SecretAccessKey, c.SessionToken)
+	if _, err := sc.GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatalf("fresh session credentials: %v", err)
+	}
 	time.Sleep(time.Until(exp) + 500*time.Millisecond)
+	session := &cli{t: t, ts: ts, env: append(root.as(c.AccessKeyId, c.SecretAccessKey).env, "AWS_SESSION_TOKEN="+c.SessionToken)}
 	session.fails("ExpiredToken", "The security token included in the request is expired", "sts", "get-caller-identity")
 }
 

@@ -24,6 +24,7 @@ import (
 // Policies returns the identity-based policies that apply to a principal.
 type Policies interface {
 	IdentityPolicies(ctx context.Context, p *iam.Principal) ([]iam.StoredPolicy, error)
+	SessionPolicies(ctx context.Context, p *iam.Principal) ([]iam.StoredPolicy, error)
 }
 
 // Authorizer makes authorization decisions.
@@ -71,7 +72,7 @@ func Principal(p *iam.Principal) iampolicy.Principal {
 		return iampolicy.Anonymous()
 	}
 	return iampolicy.Principal{Type: iampolicy.PrincipalType(p.Type), Account: p.Account, ARN: p.ARN,
-		UserID: p.UserID, UserName: p.UserName}
+		IssuerARN: p.RoleARN, UserID: p.UserID, UserName: p.UserName}
 }
 
 // Context builds the request context of global condition keys for p.
@@ -98,43 +99,71 @@ func (a *Authorizer) Context(ctx context.Context, p *iam.Principal) iampolicy.Co
 	return c
 }
 
-// PolicySet loads the identity-based policies of p.
+// PolicySet loads the identity-based and session policies of p.
 func (a *Authorizer) PolicySet(ctx context.Context, p *iam.Principal) (*iampolicy.PolicySet, error) {
-	stored, err := a.policies.IdentityPolicies(ctx, p)
+	set := &iampolicy.PolicySet{}
+	var err error
+	if set.Identity, err = a.load(ctx, p, a.policies.IdentityPolicies); err != nil {
+		return nil, err
+	}
+	if set.Session, err = a.load(ctx, p, a.policies.SessionPolicies); err != nil {
+		return nil, err
+	}
+	return set, nil
+}
+
+func (a *Authorizer) load(ctx context.Context, p *iam.Principal, get func(context.Context, *iam.Principal) ([]iam.StoredPolicy, error)) ([]iampolicy.NamedPolicy, error) {
+	stored, err := get(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	set := &iampolicy.PolicySet{}
+	var out []iampolicy.NamedPolicy
 	for _, sp := range stored {
 		pol, err := a.cache.parse(sp.Document)
 		if err != nil {
 			return nil, err
 		}
-		set.Identity = append(set.Identity, iampolicy.NamedPolicy{Name: sp.Name, Source: sp.Source, Policy: pol})
+		out = append(out, iampolicy.NamedPolicy{Name: sp.Name, Source: sp.Source, Policy: pol})
 	}
-	return set, nil
+	return out, nil
 }
 
-// Decide evaluates action on resource for p with the identity-based
-// policies of p and, when given, a resource-based policy. extra adds
-// service-specific condition keys.
-func (a *Authorizer) Decide(ctx context.Context, p *iam.Principal, action, resource string, resourcePolicy *iampolicy.NamedPolicy, extra func(*iampolicy.Context), opts ...iampolicy.Option) (iampolicy.Decision, error) {
+// Query is one authorization question beyond the principal.
+type Query struct {
+	Action   string
+	Resource string
+	// ResourcePolicy is the resource's own policy, if it has one.
+	ResourcePolicy *iampolicy.NamedPolicy
+	// ResourceMustAllow makes the resource policy necessary even in the
+	// same account, as for role trust policies.
+	ResourceMustAllow bool
+	// Extra adds service-specific condition keys.
+	Extra func(*iampolicy.Context)
+}
+
+// Decide evaluates q for p with the identity-based and session policies of
+// p and the resource's policy.
+func (a *Authorizer) Decide(ctx context.Context, p *iam.Principal, q Query, opts ...iampolicy.Option) (iampolicy.Decision, error) {
 	set, err := a.PolicySet(ctx, p)
 	if err != nil {
 		return iampolicy.Decision{}, err
 	}
-	set.Resource = resourcePolicy
-	req := &iampolicy.Request{Principal: Principal(p), Action: action, Resource: resource, Context: a.Context(ctx, p)}
-	if extra != nil {
-		extra(&req.Context)
+	set.Resource = q.ResourcePolicy
+	set.ResourceMustAllow = q.ResourceMustAllow
+	req := &iampolicy.Request{Principal: Principal(p), Action: q.Action, Resource: q.Resource, Context: a.Context(ctx, p)}
+	if q.Extra != nil {
+		q.Extra(&req.Context)
 	}
 	return iampolicy.Evaluate(req, set, opts...), nil
 }
 
+// ParsePolicy parses a stored document, through the cache.
+func (a *Authorizer) ParsePolicy(doc string) (*iampolicy.Policy, error) { return a.cache.parse(doc) }
+
 // Authorize returns nil if p may perform action on resource by its
 // identity-based policies, and AWS's AccessDenied error otherwise.
 func (a *Authorizer) Authorize(ctx context.Context, p *iam.Principal, action, resource string) error {
-	d, err := a.Decide(ctx, p, action, resource, nil, nil)
+	d, err := a.Decide(ctx, p, Query{Action: action, Resource: resource})
 	if err != nil {
 		return err
 	}

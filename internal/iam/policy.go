@@ -15,17 +15,18 @@ import (
 
 // Limits of managed and inline policies, as IAM's quotas set them.
 const (
-	MaxPolicyVersions     = 5
-	MaxInlineUserPolicies = 2048 // aggregate size of a user's inline policies, without whitespace
+	MaxPolicyVersions = 5
 )
 
 // More store sentinel errors.
 var (
-	ErrAttached        = errors.New("policy is attached")
-	ErrHasVersions     = errors.New("policy has non-default versions")
-	ErrDefaultVersion  = errors.New("default version")
-	ErrUserHasPolicies = errors.New("user has attached policies")
-	ErrUserHasInline   = errors.New("user has inline policies")
+	ErrAttached       = errors.New("policy is attached")
+	ErrHasVersions    = errors.New("policy has non-default versions")
+	ErrDefaultVersion = errors.New("default version")
+	ErrHasPolicies    = errors.New("entity has attached policies")
+	ErrHasInline      = errors.New("entity has inline policies")
+	ErrHasMembers     = errors.New("group has members")
+	ErrInGroups       = errors.New("user is in groups")
 )
 
 // CodeMalformedPolicyDocument is IAM's code for a rejected policy document.
@@ -91,28 +92,28 @@ type PolicyStore interface {
 	// SetDefaultPolicyVersion makes a version the default, or returns ErrNotFound.
 	SetDefaultPolicyVersion(ctx context.Context, policyID, versionID string, updated time.Time) error
 
-	// AttachUserPolicy attaches the policy to the user; attaching twice is
+	// AttachPolicy attaches the policy to the entity; attaching twice is
 	// not an error.
-	AttachUserPolicy(ctx context.Context, userID, policyID string) error
-	// DetachUserPolicy detaches it, or returns ErrNotFound.
-	DetachUserPolicy(ctx context.Context, userID, policyID string) error
-	// ListAttachedUserPolicies returns the user's managed policies by name.
-	ListAttachedUserPolicies(ctx context.Context, userID string) ([]*ManagedPolicy, error)
-	// PutUserPolicy creates or replaces an inline policy, unless the user's
-	// inline policies would then exceed maxSize (ErrLimit); size counts
-	// non-whitespace characters.
-	PutUserPolicy(ctx context.Context, userID, name, doc string, maxSize int) error
-	// UserPolicy returns an inline policy's document, or ErrNotFound.
-	UserPolicy(ctx context.Context, userID, name string) (string, error)
-	// DeleteUserPolicy deletes an inline policy, or returns ErrNotFound.
-	DeleteUserPolicy(ctx context.Context, userID, name string) error
-	// ListUserPolicies returns the names of the user's inline policies.
-	ListUserPolicies(ctx context.Context, userID string) ([]string, error)
+	AttachPolicy(ctx context.Context, e Entity, policyID string) error
+	// DetachPolicy detaches it, or returns ErrNotFound.
+	DetachPolicy(ctx context.Context, e Entity, policyID string) error
+	// ListAttachedPolicies returns the entity's managed policies by name.
+	ListAttachedPolicies(ctx context.Context, e Entity) ([]*ManagedPolicy, error)
+	// PutInlinePolicy creates or replaces an inline policy, unless the
+	// entity's inline policies would then exceed maxSize (ErrLimit); size
+	// counts non-whitespace characters.
+	PutInlinePolicy(ctx context.Context, e Entity, name, doc string, maxSize int) error
+	// InlinePolicy returns an inline policy's document, or ErrNotFound.
+	InlinePolicy(ctx context.Context, e Entity, name string) (string, error)
+	// DeleteInlinePolicy deletes an inline policy, or returns ErrNotFound.
+	DeleteInlinePolicy(ctx context.Context, e Entity, name string) error
+	// ListInlinePolicies returns the names of the entity's inline policies.
+	ListInlinePolicies(ctx context.Context, e Entity) ([]string, error)
 
-	// UserIdentityPolicies returns every identity-based policy that applies
-	// to the user: inline policies and the default versions of attached
-	// managed policies.
-	UserIdentityPolicies(ctx context.Context, userID string) ([]StoredPolicy, error)
+	// IdentityPolicies returns every identity-based policy that applies to
+	// a user (its own and its groups') or a role: inline policies and the
+	// default versions of attached managed policies.
+	IdentityPolicies(ctx context.Context, e Entity) ([]StoredPolicy, error)
 }
 
 var policyNameRE = regexp.MustCompile(`^[\w+=,.@-]+$`)
@@ -326,123 +327,21 @@ func (s *Service) SetDefaultPolicyVersion(ctx context.Context, arn, versionID st
 	return nil
 }
 
-// AttachUserPolicy attaches a managed policy to a user.
-func (s *Service) AttachUserPolicy(ctx context.Context, userName, arn string) error {
-	u, err := s.User(ctx, userName)
-	if err != nil {
-		return err
-	}
-	p, err := s.policyByARN(ctx, arn)
-	if err != nil {
-		return err
-	}
-	return s.store.AttachUserPolicy(ctx, u.ID, p.ID)
-}
-
-// DetachUserPolicy detaches a managed policy from a user.
-func (s *Service) DetachUserPolicy(ctx context.Context, userName, arn string) error {
-	u, err := s.User(ctx, userName)
-	if err != nil {
-		return err
-	}
-	p, err := s.policyByARN(ctx, arn)
-	if err != nil {
-		return err
-	}
-	if err := s.store.DetachUserPolicy(ctx, u.ID, p.ID); errors.Is(err, ErrNotFound) {
-		return awserr.Errorf(CodeNoSuchEntity, http.StatusNotFound, "Policy %s was not found.", arn)
-	} else if err != nil {
-		return err
-	}
-	return nil
-}
-
-// ListAttachedUserPolicies returns the managed policies attached to a user.
-func (s *Service) ListAttachedUserPolicies(ctx context.Context, userName string) ([]*ManagedPolicy, error) {
-	u, err := s.User(ctx, userName)
-	if err != nil {
-		return nil, err
-	}
-	return s.store.ListAttachedUserPolicies(ctx, u.ID)
-}
-
-// PutUserPolicy creates or replaces an inline policy of a user.
-func (s *Service) PutUserPolicy(ctx context.Context, userName, name, doc string) error {
-	if err := checkPolicyName("policyName", name); err != nil {
-		return err
-	}
-	if err := checkDocument(doc, 0); err != nil {
-		return err
-	}
-	u, err := s.User(ctx, userName)
-	if err != nil {
-		return err
-	}
-	if err := s.store.PutUserPolicy(ctx, u.ID, name, doc, MaxInlineUserPolicies); errors.Is(err, ErrLimit) {
-		return awserr.Errorf(CodeLimitExceeded, http.StatusConflict, "Maximum policy size of %d bytes exceeded for user %s", MaxInlineUserPolicies, u.Name)
-	} else if err != nil {
-		return err
-	}
-	return nil
-}
-
-func noSuchUserPolicy(name string) error {
-	return awserr.Errorf(CodeNoSuchEntity, http.StatusNotFound, "The user policy with name %s cannot be found.", name)
-}
-
-// UserPolicy returns the document of a user's inline policy.
-func (s *Service) UserPolicy(ctx context.Context, userName, name string) (string, error) {
-	if err := checkPolicyName("policyName", name); err != nil {
-		return "", err
-	}
-	u, err := s.User(ctx, userName)
-	if err != nil {
-		return "", err
-	}
-	doc, err := s.store.UserPolicy(ctx, u.ID, name)
-	if errors.Is(err, ErrNotFound) {
-		return "", noSuchUserPolicy(name)
-	}
-	return doc, err
-}
-
-// DeleteUserPolicy deletes a user's inline policy.
-func (s *Service) DeleteUserPolicy(ctx context.Context, userName, name string) error {
-	if err := checkPolicyName("policyName", name); err != nil {
-		return err
-	}
-	u, err := s.User(ctx, userName)
-	if err != nil {
-		return err
-	}
-	if err := s.store.DeleteUserPolicy(ctx, u.ID, name); errors.Is(err, ErrNotFound) {
-		return noSuchUserPolicy(name)
-	} else if err != nil {
-		return err
-	}
-	return nil
-}
-
-// ListUserPolicies returns the names of a user's inline policies.
-func (s *Service) ListUserPolicies(ctx context.Context, userName string) ([]string, error) {
-	u, err := s.User(ctx, userName)
-	if err != nil {
-		return nil, err
-	}
-	return s.store.ListUserPolicies(ctx, u.ID)
-}
-
 // IdentityPolicies returns the identity-based policies that apply to p, as
 // stored now: a changed or detached policy applies from the next request.
 // The root user and anonymous callers have none.
 func (s *Service) IdentityPolicies(ctx context.Context, p *Principal) ([]StoredPolicy, error) {
-	if p == nil || p.Type != PrincipalUser {
+	if p == nil || p.Type != PrincipalUser && p.Type != PrincipalAssumedRole {
 		return nil, nil
 	}
 	if p.Account != s.account {
 		return nil, fmt.Errorf("principal of account %s is not in this account", p.Account)
 	}
-	ps, err := s.store.UserIdentityPolicies(ctx, p.UserID)
+	e := Entity{Kind: KindUser, ID: p.UserID}
+	if p.Type == PrincipalAssumedRole {
+		e = Entity{Kind: KindRole, ID: p.RoleID}
+	}
+	ps, err := s.store.IdentityPolicies(ctx, e)
 	if err != nil {
 		return nil, err
 	}
@@ -452,4 +351,47 @@ func (s *Service) IdentityPolicies(ctx context.Context, p *Principal) ([]StoredP
 		}
 	}
 	return ps, nil
+}
+
+// SessionPolicies returns the session policies of a role session: the
+// inline policy passed to AssumeRole and the current default versions of
+// the managed policies it named. None means the session keeps its role's
+// permissions.
+func (s *Service) SessionPolicies(ctx context.Context, p *Principal) ([]StoredPolicy, error) {
+	if p == nil || (p.SessionPolicy == "" && len(p.SessionPolicyARNs) == 0) {
+		return nil, nil
+	}
+	var out []StoredPolicy
+	if p.SessionPolicy != "" {
+		out = append(out, StoredPolicy{Name: "session policy", Source: "session " + p.ARN, Document: p.SessionPolicy})
+	}
+	for _, arn := range p.SessionPolicyARNs {
+		mp, err := s.policyByARN(ctx, arn)
+		if err != nil {
+			// A deleted managed session policy grants nothing; an empty
+			// allow-nothing document keeps the session limited.
+			out = append(out, StoredPolicy{Name: arn, Source: "session " + p.ARN, Document: allowNothing})
+			continue
+		}
+		v, err := s.store.PolicyVersion(ctx, mp.ID, mp.DefaultVersion)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, StoredPolicy{Name: arn, Managed: true, Path: mp.Path, Source: "session " + p.ARN, Document: v.Document})
+	}
+	return out, nil
+}
+
+// allowNothing is a policy that allows nothing and denies nothing.
+const allowNothing = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","NotAction":"*","Resource":"*"}]}`
+
+// CheckSessionPolicy validates a session policy passed to AssumeRole.
+func CheckSessionPolicy(doc string) error {
+	if err := checkDocument(doc, 2048); err != nil {
+		if awserr.CodeOf(err) == CodeLimitExceeded {
+			return awserr.New("PackedPolicyTooLarge", http.StatusBadRequest, "Packed policy consumes more than 100% of the allotted size.")
+		}
+		return err
+	}
+	return nil
 }

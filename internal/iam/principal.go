@@ -27,6 +27,15 @@ type Principal struct {
 	AccessKeyID string // the key that signed the request
 	Temporary   bool   // signed with STS temporary credentials
 
+	// For role sessions only:
+	RoleID      string // AROA...
+	RoleARN     string // arn:aws:iam::ACCT:role/PATH/NAME (aws:PrincipalArn)
+	SessionName string
+	// Session policies passed to AssumeRole: an inline document and
+	// managed policy ARNs, which together limit the session.
+	SessionPolicy     string
+	SessionPolicyARNs []string
+
 	// For temporary credentials only:
 	TokenIssued   time.Time // aws:TokenIssueTime
 	SessionSource string    // the STS action that issued them, e.g. "GetSessionToken"

@@ -43,5 +43,7 @@ type Store interface {
 	ReplaceRootAccessKey(ctx context.Context, k *AccessKey) error
 
 	UserStore
+	GroupStore
+	RoleStore
 	PolicyStore
 }

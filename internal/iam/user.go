@@ -54,8 +54,9 @@ type UserStore interface {
 	// ListUsers returns up to limit users whose path starts with
 	// pathPrefix and whose name sorts after after, ordered by name.
 	ListUsers(ctx context.Context, pathPrefix, after string, limit int) ([]*User, error)
-	// DeleteUser deletes the user. Returns ErrNotFound, or ErrUserHasKeys
-	// while the user still has access keys.
+	// DeleteUser deletes the user. Returns ErrNotFound, or ErrUserHasKeys,
+	// ErrHasPolicies, ErrHasInline or ErrInGroups while the user still has
+	// access keys, attached or inline policies or group memberships.
 	DeleteUser(ctx context.Context, name string) error
 	// CreateAccessKey stores k for its user unless the user already has
 	// max keys (ErrLimit). Returns ErrNotFound if the user does not exist.
@@ -168,10 +169,8 @@ func (s *Service) DeleteUser(ctx context.Context, name string) error {
 		return noSuchUser(name)
 	case errors.Is(err, ErrUserHasKeys):
 		return awserr.New(CodeDeleteConflict, http.StatusConflict, "Cannot delete entity, must delete access keys first.")
-	case errors.Is(err, ErrUserHasPolicies):
-		return awserr.New(CodeDeleteConflict, http.StatusConflict, "Cannot delete entity, must detach all policies first.")
-	case errors.Is(err, ErrUserHasInline):
-		return awserr.New(CodeDeleteConflict, http.StatusConflict, "Cannot delete entity, must delete policies first.")
+	case errors.Is(err, ErrHasPolicies), errors.Is(err, ErrHasInline), errors.Is(err, ErrInGroups):
+		return deleteConflict(err)
 	default:
 		return err
 	}

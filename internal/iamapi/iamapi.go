@@ -74,13 +74,32 @@ var actions = map[string]action{
 	"DeletePolicyVersion":     (*Handler).deletePolicyVersion,
 	"SetDefaultPolicyVersion": (*Handler).setDefaultPolicyVersion,
 
-	"AttachUserPolicy":         (*Handler).attachUserPolicy,
-	"DetachUserPolicy":         (*Handler).detachUserPolicy,
-	"ListAttachedUserPolicies": (*Handler).listAttachedUserPolicies,
-	"PutUserPolicy":            (*Handler).putUserPolicy,
-	"GetUserPolicy":            (*Handler).getUserPolicy,
-	"DeleteUserPolicy":         (*Handler).deleteUserPolicy,
-	"ListUserPolicies":         (*Handler).listUserPolicies,
+	"CreateGroup":         (*Handler).createGroup,
+	"GetGroup":            (*Handler).getGroup,
+	"ListGroups":          (*Handler).listGroups,
+	"DeleteGroup":         (*Handler).deleteGroup,
+	"AddUserToGroup":      (*Handler).addUserToGroup,
+	"RemoveUserFromGroup": (*Handler).removeUserFromGroup,
+	"ListGroupsForUser":   (*Handler).listGroupsForUser,
+
+	"CreateRole":             (*Handler).createRole,
+	"GetRole":                (*Handler).getRole,
+	"ListRoles":              (*Handler).listRoles,
+	"DeleteRole":             (*Handler).deleteRole,
+	"UpdateRole":             (*Handler).updateRole,
+	"UpdateAssumeRolePolicy": (*Handler).updateAssumeRolePolicy,
+}
+
+func init() {
+	for kind, word := range map[iam.EntityKind]string{iam.KindUser: "User", iam.KindGroup: "Group", iam.KindRole: "Role"} {
+		actions["Attach"+word+"Policy"] = attachPolicy(kind)
+		actions["Detach"+word+"Policy"] = detachPolicy(kind)
+		actions["ListAttached"+word+"Policies"] = listAttachedPolicies(kind)
+		actions["Put"+word+"Policy"] = putInlinePolicy(kind)
+		actions["Get"+word+"Policy"] = getInlinePolicy(kind)
+		actions["Delete"+word+"Policy"] = deleteInlinePolicy(kind)
+		actions["List"+word+"Policies"] = listInlinePolicies(kind)
+	}
 }
 
 // ServeHTTP dispatches on the Action parameter.

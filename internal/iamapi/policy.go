@@ -230,44 +230,69 @@ func (h *Handler) setDefaultPolicyVersion(q *request) error {
 	return h.write(q, nil)
 }
 
-// userParam reads the required UserName and authorizes the action on the
-// user.
-func (h *Handler) userParam(q *request) (string, error) {
-	name, err := required(q, "UserName", "userName")
+// entityParams says how each entity kind names itself on the wire.
+var entityParams = map[iam.EntityKind]struct{ param, field string }{
+	iam.KindUser:  {"UserName", "userName"},
+	iam.KindGroup: {"GroupName", "groupName"},
+	iam.KindRole:  {"RoleName", "roleName"},
+}
+
+// entityParam reads the required UserName, GroupName or RoleName and
+// authorizes the action on that entity's ARN.
+func (h *Handler) entityParam(q *request, kind iam.EntityKind) (string, error) {
+	ep := entityParams[kind]
+	name, err := required(q, ep.param, ep.field)
 	if err != nil {
 		return "", err
 	}
-	return name, h.authorize(q, h.userARN(q, name))
+	return name, h.authorize(q, h.entityARN(q, kind, name))
 }
 
-func (h *Handler) attachUserPolicy(q *request) error {
-	name, err := h.userParam(q)
-	if err != nil {
-		return err
+// entityARN returns an entity's ARN for authorization: with its real path
+// when it exists, else with "/".
+func (h *Handler) entityARN(q *request, kind iam.EntityKind, name string) string {
+	if e, err := h.iam.Entity(q.r.Context(), kind, name); err == nil {
+		return e.ARN(h.iam.AccountID())
 	}
-	arn, err := required(q, "PolicyArn", "policyArn")
-	if err != nil {
-		return err
-	}
-	if err := h.iam.AttachUserPolicy(q.r.Context(), name, arn); err != nil {
-		return err
-	}
-	return h.write(q, nil)
+	return iam.Entity{Kind: kind, Name: name, Path: "/"}.ARN(h.iam.AccountID())
 }
 
-func (h *Handler) detachUserPolicy(q *request) error {
-	name, err := h.userParam(q)
-	if err != nil {
-		return err
+// The actions below exist for users, groups and roles alike
+// (AttachUserPolicy, AttachGroupPolicy, AttachRolePolicy, ...); each
+// returns the action for one kind.
+
+func attachPolicy(kind iam.EntityKind) action {
+	return func(h *Handler, q *request) error {
+		name, err := h.entityParam(q, kind)
+		if err != nil {
+			return err
+		}
+		arn, err := required(q, "PolicyArn", "policyArn")
+		if err != nil {
+			return err
+		}
+		if err := h.iam.AttachPolicy(q.r.Context(), kind, name, arn); err != nil {
+			return err
+		}
+		return h.write(q, nil)
 	}
-	arn, err := required(q, "PolicyArn", "policyArn")
-	if err != nil {
-		return err
+}
+
+func detachPolicy(kind iam.EntityKind) action {
+	return func(h *Handler, q *request) error {
+		name, err := h.entityParam(q, kind)
+		if err != nil {
+			return err
+		}
+		arn, err := required(q, "PolicyArn", "policyArn")
+		if err != nil {
+			return err
+		}
+		if err := h.iam.DetachPolicy(q.r.Context(), kind, name, arn); err != nil {
+			return err
+		}
+		return h.write(q, nil)
 	}
-	if err := h.iam.DetachUserPolicy(q.r.Context(), name, arn); err != nil {
-		return err
-	}
-	return h.write(q, nil)
 }
 
 type attachedPolicyXML struct {
@@ -275,97 +300,118 @@ type attachedPolicyXML struct {
 	PolicyArn  string
 }
 
-func (h *Handler) listAttachedUserPolicies(q *request) error {
-	name, err := h.userParam(q)
-	if err != nil {
-		return err
+func listAttachedPolicies(kind iam.EntityKind) action {
+	return func(h *Handler, q *request) error {
+		name, err := h.entityParam(q, kind)
+		if err != nil {
+			return err
+		}
+		ps, err := h.iam.ListAttachedPolicies(q.r.Context(), kind, name)
+		if err != nil {
+			return err
+		}
+		res := struct {
+			AttachedPolicies []attachedPolicyXML `xml:"AttachedPolicies>member"`
+			IsTruncated      bool
+		}{AttachedPolicies: []attachedPolicyXML{}}
+		for _, p := range ps {
+			res.AttachedPolicies = append(res.AttachedPolicies, attachedPolicyXML{PolicyName: p.Name, PolicyArn: p.ARN(h.iam.AccountID())})
+		}
+		return h.write(q, res)
 	}
-	ps, err := h.iam.ListAttachedUserPolicies(q.r.Context(), name)
-	if err != nil {
-		return err
-	}
-	res := struct {
-		AttachedPolicies []attachedPolicyXML `xml:"AttachedPolicies>member"`
-		IsTruncated      bool
-	}{AttachedPolicies: []attachedPolicyXML{}}
-	for _, p := range ps {
-		res.AttachedPolicies = append(res.AttachedPolicies, attachedPolicyXML{PolicyName: p.Name, PolicyArn: p.ARN(h.iam.AccountID())})
-	}
-	return h.write(q, res)
 }
 
-func (h *Handler) putUserPolicy(q *request) error {
-	user, err := h.userParam(q)
-	if err != nil {
-		return err
+func putInlinePolicy(kind iam.EntityKind) action {
+	return func(h *Handler, q *request) error {
+		name, err := h.entityParam(q, kind)
+		if err != nil {
+			return err
+		}
+		policyName, err := required(q, "PolicyName", "policyName")
+		if err != nil {
+			return err
+		}
+		doc, err := required(q, "PolicyDocument", "policyDocument")
+		if err != nil {
+			return err
+		}
+		if err := h.iam.PutInlinePolicy(q.r.Context(), kind, name, policyName, doc); err != nil {
+			return err
+		}
+		return h.write(q, nil)
 	}
-	name, err := required(q, "PolicyName", "policyName")
-	if err != nil {
-		return err
-	}
-	doc, err := required(q, "PolicyDocument", "policyDocument")
-	if err != nil {
-		return err
-	}
-	if err := h.iam.PutUserPolicy(q.r.Context(), user, name, doc); err != nil {
-		return err
-	}
-	return h.write(q, nil)
 }
 
-func (h *Handler) getUserPolicy(q *request) error {
-	user, err := h.userParam(q)
-	if err != nil {
-		return err
-	}
-	name, err := required(q, "PolicyName", "policyName")
-	if err != nil {
-		return err
-	}
-	doc, err := h.iam.UserPolicy(q.r.Context(), user, name)
-	if err != nil {
-		return err
-	}
-	u, err := h.iam.User(q.r.Context(), user)
-	if err != nil {
-		return err
-	}
-	return h.write(q, struct {
-		UserName       string
-		PolicyName     string
-		PolicyDocument string
-	}{u.Name, name, encodeDocument(doc)})
+// inlinePolicyXML is the result of GetUserPolicy, GetGroupPolicy and
+// GetRolePolicy; the entity's name element is named for its kind.
+type inlinePolicyXML struct {
+	UserName       string `xml:",omitempty"`
+	GroupName      string `xml:",omitempty"`
+	RoleName       string `xml:",omitempty"`
+	PolicyName     string
+	PolicyDocument string
 }
 
-func (h *Handler) deleteUserPolicy(q *request) error {
-	user, err := h.userParam(q)
-	if err != nil {
-		return err
+func getInlinePolicy(kind iam.EntityKind) action {
+	return func(h *Handler, q *request) error {
+		name, err := h.entityParam(q, kind)
+		if err != nil {
+			return err
+		}
+		policyName, err := required(q, "PolicyName", "policyName")
+		if err != nil {
+			return err
+		}
+		e, doc, err := h.iam.InlinePolicy(q.r.Context(), kind, name, policyName)
+		if err != nil {
+			return err
+		}
+		res := inlinePolicyXML{PolicyName: policyName, PolicyDocument: encodeDocument(doc)}
+		switch kind {
+		case iam.KindUser:
+			res.UserName = e.Name
+		case iam.KindGroup:
+			res.GroupName = e.Name
+		case iam.KindRole:
+			res.RoleName = e.Name
+		}
+		return h.write(q, res)
 	}
-	name, err := required(q, "PolicyName", "policyName")
-	if err != nil {
-		return err
-	}
-	if err := h.iam.DeleteUserPolicy(q.r.Context(), user, name); err != nil {
-		return err
-	}
-	return h.write(q, nil)
 }
 
-func (h *Handler) listUserPolicies(q *request) error {
-	user, err := h.userParam(q)
-	if err != nil {
-		return err
+func deleteInlinePolicy(kind iam.EntityKind) action {
+	return func(h *Handler, q *request) error {
+		name, err := h.entityParam(q, kind)
+		if err != nil {
+			return err
+		}
+		policyName, err := required(q, "PolicyName", "policyName")
+		if err != nil {
+			return err
+		}
+		if err := h.iam.DeleteInlinePolicy(q.r.Context(), kind, name, policyName); err != nil {
+			return err
+		}
+		return h.write(q, nil)
 	}
-	names, err := h.iam.ListUserPolicies(q.r.Context(), user)
-	if err != nil {
-		return err
+}
+
+func listInlinePolicies(kind iam.EntityKind) action {
+	return func(h *Handler, q *request) error {
+		name, err := h.entityParam(q, kind)
+		if err != nil {
+			return err
+		}
+		names, err := h.iam.ListInlinePolicies(q.r.Context(), kind, name)
+		if err != nil {
+			return err
+		}
+		if names == nil {
+			names = []string{}
+		}
+		return h.write(q, struct {
+			PolicyNames []string `xml:"PolicyNames>member"`
+			IsTruncated bool
+		}{names, false})
 	}
-	if names == nil {
-		names = []string{}
-	}
-	return h.write(q, struct {
-		PolicyNames []string `xml:"PolicyNames>member"`
-		IsTruncated bool
-	}{names, false})
 }

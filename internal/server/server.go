@@ -124,6 +124,7 @@ func New(cfg Config, ids *iam.Service, tokens *sts.Service) *Server {
 	if cfg.Region != "us-east-1" {
 		globalRegions = append(globalRegions, "us-east-1")
 	}
+	az := authz.New(ids, cfg.Now)
 	queryVerifier := &sigv4.Verifier{Now: cfg.Now, MaxSkew: cfg.QuerySkew}
 	lambdaVerifier := &sigv4.Verifier{Now: cfg.Now, MaxSkew: cfg.LambdaSkew}
 	s := &Server{
@@ -135,8 +136,8 @@ func New(cfg Config, ids *iam.Service, tokens *sts.Service) *Server {
 			ServiceLambda: {Service: ServiceLambda, Regions: []string{cfg.Region}, Verifier: lambdaVerifier, Lookup: lookup},
 		},
 		services: map[string]http.Handler{
-			ServiceSTS:    stsapi.NewHandler(tokens),
-			ServiceIAM:    iamapi.NewHandler(ids, authz.New(ids, cfg.Now)),
+			ServiceSTS:    stsapi.NewHandler(tokens, ids, az),
+			ServiceIAM:    iamapi.NewHandler(ids, az),
 			ServiceLambda: notImplemented(ServiceLambda),
 		},
 	}

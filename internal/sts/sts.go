@@ -49,12 +49,22 @@ type Source string
 // Sources.
 const (
 	SourceSessionToken Source = "GetSessionToken"
+	SourceAssumeRole   Source = "AssumeRole"
+)
+
+// AssumeRole limits, in seconds.
+const (
+	MinRoleSessionSeconds   = 900
+	DefaultRoleSessionSecs  = 3600
+	MaxChainedSessionSecs   = 3600
+	MaxRoleSessionSecsModel = 43200
 )
 
 // Users is what sts needs from the IAM domain.
 type Users interface {
 	AccountID() string
 	UserByID(ctx context.Context, id string) (*iam.User, error)
+	RoleByID(ctx context.Context, id string) (*iam.Role, error)
 }
 
 // Service issues and resolves temporary credentials.
@@ -106,6 +116,12 @@ type claims struct {
 	Issued      time.Time `json:"iat"`
 	Expires     time.Time `json:"exp"`
 	MFA         bool      `json:"mfa,omitempty"`
+
+	// Role sessions.
+	RoleID            string   `json:"r,omitempty"`
+	SessionName       string   `json:"sn,omitempty"`
+	SessionPolicy     string   `json:"sp,omitempty"`
+	SessionPolicyARNs []string `json:"spa,omitempty"`
 }
 
 // ValidationError words a constraint failure as AWS does.
@@ -205,8 +221,67 @@ func (s *Service) Resolve(ctx context.Context, id, token string) (secret string,
 			return "", nil, err
 		}
 		p.ARN, p.UserID, p.UserName = u.ARN(c.Account), u.ID, u.Name
+	case iam.PrincipalAssumedRole:
+		r, err := s.users.RoleByID(ctx, c.RoleID)
+		if errors.Is(err, iam.ErrNotFound) {
+			return "", nil, errInvalidToken
+		}
+		if err != nil {
+			return "", nil, err
+		}
+		p.ARN = "arn:aws:sts::" + c.Account + ":assumed-role/" + r.Name + "/" + c.SessionName
+		p.UserID = r.ID + ":" + c.SessionName
+		p.RoleID, p.RoleARN, p.SessionName = r.ID, r.ARN(c.Account), c.SessionName
+		p.SessionPolicy, p.SessionPolicyARNs = c.SessionPolicy, c.SessionPolicyARNs
 	default:
 		return "", nil, errInvalidToken
 	}
 	return c.Secret, p, nil
+}
+
+// RoleSession is what AssumeRole was asked for, after authorization.
+type RoleSession struct {
+	Role              *iam.Role
+	SessionName       string
+	Seconds           int  // requested duration
+	Given             bool // whether Seconds was given
+	SessionPolicy     string
+	SessionPolicyARNs []string
+}
+
+// AssumeRole issues credentials for a session of a role, once the caller
+// has been authorized by the role's trust policy. The duration is 900 s up
+// to the role's MaxSessionDuration (default 3600 s); a role session
+// assuming a role (role chaining) gets at most one hour.
+func (s *Service) AssumeRole(ctx context.Context, caller *iam.Principal, rs RoleSession) (*Credentials, *iam.Principal, error) {
+	seconds := DefaultRoleSessionSecs
+	if rs.Given {
+		seconds = rs.Seconds
+		if seconds < MinRoleSessionSeconds {
+			return nil, nil, validationError(fmt.Sprint(seconds), "durationSeconds", fmt.Sprintf("Member must have value greater than or equal to %d", MinRoleSessionSeconds))
+		}
+		if seconds > MaxRoleSessionSecsModel {
+			return nil, nil, validationError(fmt.Sprint(seconds), "durationSeconds", fmt.Sprintf("Member must have value less than or equal to %d", MaxRoleSessionSecsModel))
+		}
+		if caller.Type == iam.PrincipalAssumedRole && seconds > MaxChainedSessionSecs {
+			return nil, nil, awserr.New(awserr.CodeValidationError, http.StatusBadRequest,
+				"The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
+		}
+		if seconds > rs.Role.MaxSessionDuration {
+			return nil, nil, awserr.New(awserr.CodeValidationError, http.StatusBadRequest,
+				"The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+		}
+	}
+	c := claims{Version: 1, Source: SourceAssumeRole, Account: s.users.AccountID(), Type: string(iam.PrincipalAssumedRole),
+		RoleID: rs.Role.ID, SessionName: rs.SessionName, SessionPolicy: rs.SessionPolicy, SessionPolicyARNs: rs.SessionPolicyARNs}
+	cr, err := s.issue(&c, time.Duration(seconds)*time.Second)
+	if err != nil {
+		return nil, nil, err
+	}
+	account := s.users.AccountID()
+	p := &iam.Principal{Type: iam.PrincipalAssumedRole, Account: account, AccessKeyID: cr.AccessKeyID, Temporary: true,
+		ARN:    "arn:aws:sts::" + account + ":assumed-role/" + rs.Role.Name + "/" + rs.SessionName,
+		UserID: rs.Role.ID + ":" + rs.SessionName, RoleID: rs.Role.ID, RoleARN: rs.Role.ARN(account), SessionName: rs.SessionName,
+		TokenIssued: c.Issued, SessionSource: string(SourceAssumeRole)}
+	return cr, p, nil
 }

@@ -17,6 +17,14 @@ import (
 type users struct {
 	account string
 	byID    map[string]*iam.User
+	roles   map[string]*iam.Role
+}
+
+func (u *users) RoleByID(_ context.Context, id string) (*iam.Role, error) {
+	if r, ok := u.roles[id]; ok {
+		return r, nil
+	}
+	return nil, iam.ErrNotFound
 }
 
 func (u *users) AccountID() string { return u.account }

@@ -6,14 +6,20 @@
 package stsapi
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/fnurl/fnurl/internal/authn"
+	"github.com/fnurl/fnurl/internal/authz"
 	"github.com/fnurl/fnurl/internal/awserr"
 	"github.com/fnurl/fnurl/internal/awsproto"
+	"github.com/fnurl/fnurl/internal/iam"
+	"github.com/fnurl/fnurl/internal/iampolicy"
 	"github.com/fnurl/fnurl/internal/sts"
 )
 
@@ -22,11 +28,15 @@ const Version = "2011-06-15"
 
 // Handler serves STS actions.
 type Handler struct {
-	sts *sts.Service
+	sts   *sts.Service
+	iam   *iam.Service
+	authz *authz.Authorizer
 }
 
 // NewHandler returns the STS API handler.
-func NewHandler(s *sts.Service) *Handler { return &Handler{sts: s} }
+func NewHandler(s *sts.Service, ids *iam.Service, az *authz.Authorizer) *Handler {
+	return &Handler{sts: s, iam: ids, authz: az}
+}
 
 type action func(h *Handler, w http.ResponseWriter, r *http.Request, params url.Values) error
 
@@ -34,6 +44,7 @@ type action func(h *Handler, w http.ResponseWriter, r *http.Request, params url.
 var actions = map[string]action{
 	"GetCallerIdentity": (*Handler).getCallerIdentity,
 	"GetSessionToken":   (*Handler).getSessionToken,
+	"AssumeRole":        (*Handler).assumeRole,
 }
 
 // sessionTokenActions are the only STS actions that credentials from
@@ -133,4 +144,106 @@ func (h *Handler) getSessionToken(w http.ResponseWriter, r *http.Request, params
 	}
 	return awsproto.WriteQueryResult(w, r, "GetSessionToken", awsproto.NamespaceSTS,
 		struct{ Credentials credentialsXML }{credentialsOf(c)})
+}
+
+var sessionNameRE = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+
+// roleARNRE matches role ARNs as the STS model allows them.
+var roleARNRE = regexp.MustCompile(`^arn:aws:iam::(\d{12}):role(/|/[\x21-\x7e]+/)([\w+=,.@-]+)$`)
+
+func validation(value, field, constraint string) error {
+	return awserr.Errorf(awserr.CodeValidationError, http.StatusBadRequest,
+		"1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: %s", value, field, constraint)
+}
+
+type assumedRoleUserXML struct {
+	AssumedRoleID string `xml:"AssumedRoleId"`
+	Arn           string
+}
+
+// assumeRole authorizes the caller against the role's trust policy (which
+// must allow, even in the same account) and its own identity policies, then
+// issues credentials for a session of the role.
+func (h *Handler) assumeRole(w http.ResponseWriter, r *http.Request, params url.Values) error {
+	ctx := r.Context()
+	caller := authn.PrincipalFrom(ctx)
+	roleArn := params.Get("RoleArn")
+	if roleArn == "" {
+		return validation("null", "roleArn", "Member must not be null")
+	}
+	name := params.Get("RoleSessionName")
+	if name == "" {
+		return validation("null", "roleSessionName", "Member must not be null")
+	}
+	if !sessionNameRE.MatchString(name) {
+		return validation(name, "roleSessionName", `Member must satisfy regular expression pattern: [\w+=,.@-]*`)
+	}
+	seconds, given := 0, false
+	if s := params.Get("DurationSeconds"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return validation(s, "durationSeconds", "Member must be an integer")
+		}
+		seconds, given = n, true
+	}
+	sessionPolicy := params.Get("Policy")
+	if sessionPolicy != "" {
+		if err := iam.CheckSessionPolicy(sessionPolicy); err != nil {
+			return err
+		}
+	}
+	var policyARNs []string
+	for i := 1; ; i++ {
+		a := params.Get(fmt.Sprintf("PolicyArns.member.%d.arn", i))
+		if a == "" {
+			break
+		}
+		policyARNs = append(policyARNs, a)
+	}
+
+	// The role must exist in this account; anything else is a denial, as
+	// AWS does not say whether a role exists to those who may not assume it.
+	m := roleARNRE.FindStringSubmatch(roleArn)
+	var role *iam.Role
+	if m != nil && m[1] == h.iam.AccountID() {
+		if rl, err := h.iam.Role(ctx, m[3]); err == nil && rl.Path == m[2] {
+			role = rl
+		}
+	}
+	denied := awserr.AccessDenied(caller.ARN, "sts:AssumeRole", roleArn, "")
+	denied.Message = strings.TrimSpace(denied.Message)
+	if role == nil {
+		return denied
+	}
+	trust, err := h.authz.ParsePolicy(role.TrustPolicy)
+	if err != nil {
+		return err
+	}
+	d, err := h.authz.Decide(ctx, caller, authz.Query{
+		Action: "sts:AssumeRole", Resource: roleArn,
+		ResourcePolicy:    &iampolicy.NamedPolicy{Name: "trust policy", Source: "role " + role.Name, Policy: trust},
+		ResourceMustAllow: true,
+		Extra: func(c *iampolicy.Context) {
+			c.Set("sts:RoleSessionName", name)
+			if ext := params.Get("ExternalId"); ext != "" {
+				c.Set("sts:ExternalId", ext)
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if !d.Allowed() {
+		return denied.Wrap(fmt.Errorf("%s", d.String()))
+	}
+	c, p, err := h.sts.AssumeRole(ctx, caller, sts.RoleSession{Role: role, SessionName: name, Seconds: seconds, Given: given,
+		SessionPolicy: sessionPolicy, SessionPolicyARNs: policyARNs})
+	if err != nil {
+		return err
+	}
+	return awsproto.WriteQueryResult(w, r, "AssumeRole", awsproto.NamespaceSTS, struct {
+		Credentials      credentialsXML
+		AssumedRoleUser  assumedRoleUserXML
+		PackedPolicySize int
+	}{credentialsOf(c), assumedRoleUserXML{AssumedRoleID: p.UserID, Arn: p.ARN}, 0})
 }

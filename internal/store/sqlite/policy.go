@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strconv"
 	"time"
 	"unicode"
@@ -13,7 +12,7 @@ import (
 )
 
 const policyColumns = `p.policy_id, p.policy_name, p.path, p.description, p.default_version,
-	(SELECT count(*) FROM user_policy_attachments a WHERE a.policy_id = p.policy_id), p.created_at, p.updated_at`
+	(SELECT count(*) FROM policy_attachments a WHERE a.policy_id = p.policy_id), p.created_at, p.updated_at`
 
 type scanner interface{ Scan(...any) error }
 
@@ -76,7 +75,7 @@ func queryPolicies(ctx context.Context, q interface {
 func (db *DB) ListPolicies(ctx context.Context, pathPrefix, after string, onlyAttached bool, limit int) ([]*iam.ManagedPolicy, error) {
 	attached := ""
 	if onlyAttached {
-		attached = ` AND EXISTS (SELECT 1 FROM user_policy_attachments a WHERE a.policy_id = p.policy_id)`
+		attached = ` AND EXISTS (SELECT 1 FROM policy_attachments a WHERE a.policy_id = p.policy_id)`
 	}
 	return queryPolicies(ctx, db.read, `SELECT `+policyColumns+` FROM policies p
 		WHERE substr(p.path, 1, ?) = ? AND p.policy_name > ?`+attached+`
@@ -88,7 +87,7 @@ func (db *DB) DeletePolicy(ctx context.Context, policyID string) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		var attached, versions int
 		err := tx.QueryRowContext(ctx, `SELECT
-			(SELECT count(*) FROM user_policy_attachments WHERE policy_id = ?),
+			(SELECT count(*) FROM policy_attachments WHERE policy_id = ?),
 			(SELECT count(*) FROM policy_versions WHERE policy_id = ?)`, policyID, policyID).Scan(&attached, &versions)
 		if err != nil {
 			return err
@@ -203,22 +202,43 @@ func (db *DB) SetDefaultPolicyVersion(ctx context.Context, policyID, versionID s
 	return affectedOne(res, err)
 }
 
-// AttachUserPolicy implements iam.PolicyStore.
-func (db *DB) AttachUserPolicy(ctx context.Context, userID, policyID string) error {
-	_, err := db.write.ExecContext(ctx, `INSERT INTO user_policy_attachments (user_id, policy_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, userID, policyID)
+// AttachPolicy implements iam.PolicyStore.
+func (db *DB) AttachPolicy(ctx context.Context, e iam.Entity, policyID string) error {
+	_, err := db.write.ExecContext(ctx, `INSERT INTO policy_attachments (entity_kind, entity_id, policy_id) VALUES (?, ?, ?)
+		ON CONFLICT DO NOTHING`, e.Kind, e.ID, policyID)
 	return err
 }
 
-// DetachUserPolicy implements iam.PolicyStore.
-func (db *DB) DetachUserPolicy(ctx context.Context, userID, policyID string) error {
-	res, err := db.write.ExecContext(ctx, `DELETE FROM user_policy_attachments WHERE user_id = ? AND policy_id = ?`, userID, policyID)
+// DetachPolicy implements iam.PolicyStore.
+func (db *DB) DetachPolicy(ctx context.Context, e iam.Entity, policyID string) error {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM policy_attachments WHERE entity_kind = ? AND entity_id = ? AND policy_id = ?`,
+		e.Kind, e.ID, policyID)
 	return affectedOne(res, err)
 }
 
-// ListAttachedUserPolicies implements iam.PolicyStore.
-func (db *DB) ListAttachedUserPolicies(ctx context.Context, userID string) ([]*iam.ManagedPolicy, error) {
+// ListAttachedPolicies implements iam.PolicyStore.
+func (db *DB) ListAttachedPolicies(ctx context.Context, e iam.Entity) ([]*iam.ManagedPolicy, error) {
 	return queryPolicies(ctx, db.read, `SELECT `+policyColumns+` FROM policies p
-		JOIN user_policy_attachments a ON a.policy_id = p.policy_id WHERE a.user_id = ? ORDER BY p.policy_name`, userID)
+		JOIN policy_attachments a ON a.policy_id = p.policy_id WHERE a.entity_kind = ? AND a.entity_id = ?
+		ORDER BY p.policy_name`, e.Kind, e.ID)
+}
+
+// entityInUse returns ErrHasPolicies or ErrHasInline while policies are
+// attached to or embedded in the entity.
+func entityInUse(ctx context.Context, tx *sql.Tx, kind iam.EntityKind, id string) error {
+	var attached, inline int
+	err := tx.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM policy_attachments WHERE entity_kind = ? AND entity_id = ?),
+		(SELECT count(*) FROM inline_policies WHERE entity_kind = ? AND entity_id = ?)`, kind, id, kind, id).Scan(&attached, &inline)
+	switch {
+	case err != nil:
+		return err
+	case attached > 0:
+		return iam.ErrHasPolicies
+	case inline > 0:
+		return iam.ErrHasInline
+	}
+	return nil
 }
 
 // policySize counts a document's characters other than whitespace, as
@@ -233,10 +253,11 @@ func policySize(doc string) int {
 	return n
 }
 
-// PutUserPolicy implements iam.PolicyStore.
-func (db *DB) PutUserPolicy(ctx context.Context, userID, name, doc string, maxSize int) error {
+// PutInlinePolicy implements iam.PolicyStore.
+func (db *DB) PutInlinePolicy(ctx context.Context, e iam.Entity, name, doc string, maxSize int) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT document FROM user_inline_policies WHERE user_id = ? AND policy_name <> ?`, userID, name)
+		rows, err := tx.QueryContext(ctx, `SELECT document FROM inline_policies
+			WHERE entity_kind = ? AND entity_id = ? AND policy_name <> ?`, e.Kind, e.ID, name)
 		if err != nil {
 			return err
 		}
@@ -256,31 +277,34 @@ func (db *DB) PutUserPolicy(ctx context.Context, userID, name, doc string, maxSi
 		if total > maxSize {
 			return iam.ErrLimit
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO user_inline_policies (user_id, policy_name, document) VALUES (?, ?, ?)
-			ON CONFLICT (user_id, policy_name) DO UPDATE SET document = excluded.document`, userID, name, doc)
+		_, err = tx.ExecContext(ctx, `INSERT INTO inline_policies (entity_kind, entity_id, policy_name, document) VALUES (?, ?, ?, ?)
+			ON CONFLICT (entity_kind, entity_id, policy_name) DO UPDATE SET document = excluded.document`, e.Kind, e.ID, name, doc)
 		return err
 	})
 }
 
-// UserPolicy implements iam.PolicyStore.
-func (db *DB) UserPolicy(ctx context.Context, userID, name string) (string, error) {
+// InlinePolicy implements iam.PolicyStore.
+func (db *DB) InlinePolicy(ctx context.Context, e iam.Entity, name string) (string, error) {
 	var doc string
-	err := db.read.QueryRowContext(ctx, `SELECT document FROM user_inline_policies WHERE user_id = ? AND policy_name = ?`, userID, name).Scan(&doc)
+	err := db.read.QueryRowContext(ctx, `SELECT document FROM inline_policies WHERE entity_kind = ? AND entity_id = ? AND policy_name = ?`,
+		e.Kind, e.ID, name).Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", iam.ErrNotFound
 	}
 	return doc, err
 }
 
-// DeleteUserPolicy implements iam.PolicyStore.
-func (db *DB) DeleteUserPolicy(ctx context.Context, userID, name string) error {
-	res, err := db.write.ExecContext(ctx, `DELETE FROM user_inline_policies WHERE user_id = ? AND policy_name = ?`, userID, name)
+// DeleteInlinePolicy implements iam.PolicyStore.
+func (db *DB) DeleteInlinePolicy(ctx context.Context, e iam.Entity, name string) error {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM inline_policies WHERE entity_kind = ? AND entity_id = ? AND policy_name = ?`,
+		e.Kind, e.ID, name)
 	return affectedOne(res, err)
 }
 
-// ListUserPolicies implements iam.PolicyStore.
-func (db *DB) ListUserPolicies(ctx context.Context, userID string) ([]string, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT policy_name FROM user_inline_policies WHERE user_id = ? ORDER BY policy_name`, userID)
+// ListInlinePolicies implements iam.PolicyStore.
+func (db *DB) ListInlinePolicies(ctx context.Context, e iam.Entity) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT policy_name FROM inline_policies WHERE entity_kind = ? AND entity_id = ?
+		ORDER BY policy_name`, e.Kind, e.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -296,34 +320,45 @@ func (db *DB) ListUserPolicies(ctx context.Context, userID string) ([]string, er
 	return out, rows.Err()
 }
 
-// UserIdentityPolicies implements iam.PolicyStore.
-func (db *DB) UserIdentityPolicies(ctx context.Context, userID string) ([]iam.StoredPolicy, error) {
-	rows, err := db.read.QueryContext(ctx, `
-		SELECT 0, i.policy_name, '', u.user_name, i.document
-			FROM user_inline_policies i JOIN users u ON u.user_id = i.user_id WHERE i.user_id = ?
+// IdentityPolicies implements iam.PolicyStore. For a user, the policies of
+// its groups come after its own.
+func (db *DB) IdentityPolicies(ctx context.Context, e iam.Entity) ([]iam.StoredPolicy, error) {
+	// owners: (kind, id, label) of every entity whose policies apply.
+	owners := `SELECT 'role' AS kind, role_id AS id, 'role ' || role_name AS label, 0 AS ord FROM roles WHERE ? = 'role' AND role_id = ?`
+	if e.Kind == iam.KindUser {
+		owners = `SELECT 'user' AS kind, user_id AS id, 'user ' || user_name AS label, 0 AS ord FROM users WHERE ? = 'user' AND user_id = ?
+			UNION ALL
+			SELECT 'group', g.group_id, 'group ' || g.group_name, 1 FROM group_members m JOIN groups g ON g.group_id = m.group_id
+			WHERE m.user_id = ?`
+	}
+	args := []any{e.Kind, e.ID}
+	if e.Kind == iam.KindUser {
+		args = append(args, e.ID)
+	}
+	rows, err := db.read.QueryContext(ctx, `WITH owners AS (`+owners+`)
+		SELECT o.ord, o.label, 0, i.policy_name, '', i.document
+			FROM owners o JOIN inline_policies i ON i.entity_kind = o.kind AND i.entity_id = o.id
 		UNION ALL
-		SELECT 1, p.policy_name, p.path, u.user_name, v.document
-			FROM user_policy_attachments a
-			JOIN users u ON u.user_id = a.user_id
+		SELECT o.ord, o.label, 1, p.policy_name, p.path, v.document
+			FROM owners o
+			JOIN policy_attachments a ON a.entity_kind = o.kind AND a.entity_id = o.id
 			JOIN policies p ON p.policy_id = a.policy_id
 			JOIN policy_versions v ON v.policy_id = p.policy_id AND v.version_id = p.default_version
-			WHERE a.user_id = ?
-		ORDER BY 1, 2`, userID, userID)
+		ORDER BY 1, 2, 3, 4`, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []iam.StoredPolicy
 	for rows.Next() {
-		var managed int
-		var name, path, user, doc string
-		if err := rows.Scan(&managed, &name, &path, &user, &doc); err != nil {
+		var ord, managed int
+		var label, name, path, doc string
+		if err := rows.Scan(&ord, &label, &managed, &name, &path, &doc); err != nil {
 			return nil, err
 		}
-		sp := iam.StoredPolicy{Name: name, Source: fmt.Sprintf("user %s (inline)", user), Document: doc}
+		sp := iam.StoredPolicy{Name: name, Source: label + " (inline)", Document: doc}
 		if managed == 1 {
-			sp.Managed, sp.Path = true, path
-			sp.Source = fmt.Sprintf("user %s (managed)", user)
+			sp.Managed, sp.Path, sp.Source = true, path, label+" (managed)"
 		}
 		out = append(out, sp)
 	}

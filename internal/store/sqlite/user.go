@@ -103,17 +103,14 @@ func (db *DB) DeleteUser(ctx context.Context, name string) error {
 		if n > 0 {
 			return iam.ErrUserHasKeys
 		}
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM user_policy_attachments WHERE user_id = ?`, id).Scan(&n); err != nil {
+		if err := entityInUse(ctx, tx, iam.KindUser, id); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM group_members WHERE user_id = ?`, id).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 {
-			return iam.ErrUserHasPolicies
-		}
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM user_inline_policies WHERE user_id = ?`, id).Scan(&n); err != nil {
-			return err
-		}
-		if n > 0 {
-			return iam.ErrUserHasInline
+			return iam.ErrInGroups
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM users WHERE user_id = ?`, id)
 		return err
