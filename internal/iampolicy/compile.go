@@ -125,7 +125,7 @@ func compileResource(r string, vars bool) resourcePat {
 
 // match reports whether the request resource matches. reqParts holds the
 // request ARN split in six (ok false if it is not an ARN, e.g. "*").
-func (p *resourcePat) match(req string, reqParts *[6]string, ok bool, r resolver) (bool, string) {
+func (p *resourcePat) match(reqParts *[6]string, ok bool, r *evalState) (bool, string) {
 	if p.all {
 		return true, ""
 	}
@@ -222,7 +222,7 @@ func (c *cstmt) matchResource(ev *evalState) (bool, string) {
 	unresolved := ""
 	any := false
 	for i := range c.resources {
-		m, missing := c.resources[i].match(ev.req.Resource, &ev.resParts, ev.resIsARN, ev)
+		m, missing := c.resources[i].match(&ev.resParts, ev.resIsARN, ev)
 		if missing != "" && unresolved == "" {
 			unresolved = missing
 		}

@@ -282,8 +282,12 @@ type layerResult struct {
 //   - otherwise the request is implicitly denied.
 func Evaluate(req *Request, set *PolicySet, opts ...Option) Decision {
 	var cfg config
-	for _, o := range opts {
-		o(&cfg)
+	if len(opts) > 0 {
+		c := new(config) // allocated only when options are given
+		for _, o := range opts {
+			o(c)
+		}
+		cfg = *c
 	}
 	if set == nil {
 		set = &PolicySet{}
@@ -303,7 +307,7 @@ func Evaluate(req *Request, set *PolicySet, opts ...Option) Decision {
 	d := Decision{Action: req.Action, Resource: req.Resource}
 	var ex *explainer
 	if cfg.explain {
-		ex = &explainer{ev: &ev}
+		ex = &explainer{}
 		d.Explanation = &Explanation{}
 	}
 
@@ -555,9 +559,16 @@ func (ev *evalState) note(d *Decision, l *layerIndex, ref *stmtRef, layer Layer,
 	if withPrincipal {
 		sr.Principal = pm
 	}
+	// Start with room for a few matches: one allocation per list.
 	if ref.stmt.deny {
+		if d.Denies == nil {
+			d.Denies = make([]StatementRef, 0, 4)
+		}
 		d.Denies = append(d.Denies, sr)
 	} else {
+		if d.Allows == nil {
+			d.Allows = make([]StatementRef, 0, 4)
+		}
 		d.Allows = append(d.Allows, sr)
 	}
 }

@@ -47,7 +47,6 @@ type ConditionExplanation struct {
 
 // explainer collects explanations during one evaluation.
 type explainer struct {
-	ev    *evalState
 	stmts []StatementExplanation
 }
 

@@ -103,15 +103,11 @@ func compileTmpl(s string, wild, vars bool) tmpl {
 	return t
 }
 
-// resolver looks up single-valued context keys for variable substitution.
-type resolver interface {
-	resolve(lkey string) (string, bool)
-}
-
-// expand substitutes variables. It reports false, and the first unresolved
+// expand substitutes variables, looking up single-valued keys in r (which
+// may be nil when t has no variables). It reports false, and the first unresolved
 // variable, if a variable has no single value and no default: such a value
 // matches nothing ("Policy variables with no value").
-func (t *tmpl) expand(r resolver, buf []tok) ([]tok, string, bool) {
+func (t *tmpl) expand(r *evalState, buf []tok) ([]tok, string, bool) {
 	if !t.vars {
 		return t.toks, "", true
 	}
@@ -136,7 +132,7 @@ func (t *tmpl) expand(r resolver, buf []tok) ([]tok, string, bool) {
 
 // resolved returns the text of t after substitution, with wildcards as
 // written, for explanations.
-func (t *tmpl) resolved(r resolver) string {
+func (t *tmpl) resolved(r *evalState) string {
 	if !t.vars {
 		return t.raw
 	}
@@ -164,7 +160,7 @@ func (t *tmpl) resolved(r resolver) string {
 
 // match reports whether s matches t. unresolved names a variable without a
 // value (then matched is false).
-func (t *tmpl) match(s string, r resolver, fold bool) (matched bool, unresolved string) {
+func (t *tmpl) match(s string, r *evalState, fold bool) (matched bool, unresolved string) {
 	if t.plain {
 		if fold {
 			return strings.EqualFold(t.lit, s), ""
