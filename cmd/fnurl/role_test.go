@@ -158,3 +158,33 @@ func accountOf(t *testing.T, ts *testServer, id, secret string) string {
 	t.Helper()
 	return callerAccount(t, ts.Endpoint, id, secret)
 }
+
+func TestSDKPermissionsBoundary(t *testing.T) {
+	dir := t.TempDir()
+	ts := startServer(t, dir, nil)
+	id, secret := rootCreds(t, dir)
+	ctx := context.Background()
+	root, _ := sdkClients(ts, id, secret, "")
+	admin := must(root.CreatePolicy(ctx, &iamsdk.CreatePolicyInput{PolicyName: aws.String("Admin"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)})).Policy
+	readOnly := must(root.CreatePolicy(ctx, &iamsdk.CreatePolicyInput{PolicyName: aws.String("ReadOnly"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:List*"],"Resource":"*"}]}`)})).Policy
+	must(root.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("bob"), PermissionsBoundary: readOnly.Arn}))
+	must(root.AttachUserPolicy(ctx, &iamsdk.AttachUserPolicyInput{UserName: aws.String("bob"), PolicyArn: admin.Arn}))
+	key := must(root.CreateAccessKey(ctx, &iamsdk.CreateAccessKeyInput{UserName: aws.String("bob")})).AccessKey
+	bob, _ := sdkClients(ts, aws.ToString(key.AccessKeyId), aws.ToString(key.SecretAccessKey), "")
+
+	u := must(bob.GetUser(ctx, &iamsdk.GetUserInput{UserName: aws.String("bob")})).User
+	if u.PermissionsBoundary == nil || aws.ToString(u.PermissionsBoundary.PermissionsBoundaryArn) != aws.ToString(readOnly.Arn) {
+		t.Errorf("GetUser boundary = %+v", u.PermissionsBoundary)
+	}
+	_, err := bob.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("eve")})
+	if apiCode(err) != "AccessDenied" || !strings.Contains(err.Error(), "because no permissions boundary allows the iam:CreateUser action") {
+		t.Errorf("CreateUser past the boundary: %v", err)
+	}
+	if _, err := root.DeletePolicy(ctx, &iamsdk.DeletePolicyInput{PolicyArn: readOnly.Arn}); apiCode(err) != "DeleteConflict" {
+		t.Errorf("deleting a policy in use as a boundary: %v", err)
+	}
+	must(root.DeleteUserPermissionsBoundary(ctx, &iamsdk.DeleteUserPermissionsBoundaryInput{UserName: aws.String("bob")}))
+	must(bob.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("eve")}))
+}

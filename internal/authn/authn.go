@@ -3,8 +3,8 @@
 // the secret of the access key and verifies the signature.
 //
 // The order of the checks follows what AWS reports first: a request with no
-// authentication at all, then a malformed one, then a scope for the wrong
-// region or service, then a stale or future timestamp, then an unknown
+// authentication at all, then a malformed one, then a stale or future
+// timestamp, then a scope for the wrong region or service, then an unknown
 // access key or token, and finally a signature that does not match.
 //
 // Errors are *awserr.Error values spelled as the query protocol spells them
@@ -40,15 +40,15 @@ type Authenticator struct {
 // Authenticate verifies r, whose body hashes to payloadHash, and returns the
 // caller. a is the result of sigv4.Parse(r).
 func (au *Authenticator) Authenticate(ctx context.Context, r *http.Request, a *sigv4.Auth, payloadHash string) (*iam.Principal, error) {
+	if err := au.Verifier.CheckTime(a); err != nil {
+		return nil, FromSigV4(err)
+	}
 	if err := a.CheckScope("", au.Service); err != nil {
 		return nil, FromSigV4(err)
 	}
 	if !slices.Contains(au.Regions, a.Region) {
 		// Reuse sigv4's wording for a wrong region.
 		return nil, FromSigV4(a.CheckScope(au.Regions[0], au.Service))
-	}
-	if err := au.Verifier.CheckTime(a); err != nil {
-		return nil, FromSigV4(err)
 	}
 	secret, p, err := au.Lookup(ctx, a.AccessKeyID, a.SecurityToken)
 	if err != nil {

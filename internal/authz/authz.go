@@ -25,6 +25,7 @@ import (
 type Policies interface {
 	IdentityPolicies(ctx context.Context, p *iam.Principal) ([]iam.StoredPolicy, error)
 	SessionPolicies(ctx context.Context, p *iam.Principal) ([]iam.StoredPolicy, error)
+	Boundary(ctx context.Context, p *iam.Principal) (*iam.StoredPolicy, error)
 }
 
 // Authorizer makes authorization decisions.
@@ -108,6 +109,17 @@ func (a *Authorizer) PolicySet(ctx context.Context, p *iam.Principal) (*iampolic
 	}
 	if set.Session, err = a.load(ctx, p, a.policies.SessionPolicies); err != nil {
 		return nil, err
+	}
+	b, err := a.policies.Boundary(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	if b != nil {
+		pol, err := a.cache.parse(b.Document)
+		if err != nil {
+			return nil, err
+		}
+		set.PermissionsBoundary = &iampolicy.NamedPolicy{Name: b.Name, Source: b.Source, Policy: pol}
 	}
 	return set, nil
 }

@@ -76,9 +76,10 @@ type PolicyStore interface {
 	// ListPolicies lists policies whose path starts with pathPrefix and
 	// whose name sorts after after, by name.
 	ListPolicies(ctx context.Context, pathPrefix, after string, onlyAttached bool, limit int) ([]*ManagedPolicy, error)
-	// DeletePolicy deletes the policy and its default version. Returns
-	// ErrNotFound, ErrAttached or ErrHasVersions.
-	DeletePolicy(ctx context.Context, policyID string) error
+	// DeletePolicy deletes the policy (whose ARN is arn) and its default
+	// version. Returns ErrNotFound, ErrAttached (also while it is a
+	// permissions boundary) or ErrHasVersions.
+	DeletePolicy(ctx context.Context, policyID, arn string) error
 	// CreatePolicyVersion adds a version with the next version ID unless the
 	// policy has max versions (ErrLimit), and returns it.
 	CreatePolicyVersion(ctx context.Context, policyID, doc string, setDefault bool, created time.Time, max int) (*PolicyVersion, error)
@@ -109,6 +110,10 @@ type PolicyStore interface {
 	DeleteInlinePolicy(ctx context.Context, e Entity, name string) error
 	// ListInlinePolicies returns the names of the entity's inline policies.
 	ListInlinePolicies(ctx context.Context, e Entity) ([]string, error)
+
+	// SetPermissionsBoundary sets ("" removes) the boundary of a user or
+	// role, or returns ErrNotFound.
+	SetPermissionsBoundary(ctx context.Context, e Entity, arn string) error
 
 	// IdentityPolicies returns every identity-based policy that applies to
 	// a user (its own and its groups') or a role: inline policies and the
@@ -222,7 +227,7 @@ func (s *Service) DeletePolicy(ctx context.Context, arn string) error {
 	if err != nil {
 		return err
 	}
-	switch err := s.store.DeletePolicy(ctx, p.ID); {
+	switch err := s.store.DeletePolicy(ctx, p.ID, p.ARN(s.account)); {
 	case errors.Is(err, ErrAttached):
 		return awserr.New(CodeDeleteConflict, http.StatusConflict, "Cannot delete a policy attached to entities.")
 	case errors.Is(err, ErrHasVersions):
@@ -394,4 +399,61 @@ func CheckSessionPolicy(doc string) error {
 		return err
 	}
 	return nil
+}
+
+// PutPermissionsBoundary makes a managed policy the permissions boundary of
+// a user or role.
+func (s *Service) PutPermissionsBoundary(ctx context.Context, kind EntityKind, name, arn string) error {
+	e, err := s.Entity(ctx, kind, name)
+	if err != nil {
+		return err
+	}
+	p, err := s.policyByARN(ctx, arn)
+	if err != nil {
+		return err
+	}
+	return s.store.SetPermissionsBoundary(ctx, e, p.ARN(s.account))
+}
+
+// DeletePermissionsBoundary removes the boundary of a user or role.
+func (s *Service) DeletePermissionsBoundary(ctx context.Context, kind EntityKind, name string) error {
+	e, err := s.Entity(ctx, kind, name)
+	if err != nil {
+		return err
+	}
+	return s.store.SetPermissionsBoundary(ctx, e, "")
+}
+
+// Boundary returns the permissions boundary that applies to p, or nil.
+func (s *Service) Boundary(ctx context.Context, p *Principal) (*StoredPolicy, error) {
+	if p == nil {
+		return nil, nil
+	}
+	var arn, owner string
+	switch p.Type {
+	case PrincipalUser:
+		u, err := s.store.UserByID(ctx, p.UserID)
+		if err != nil {
+			return nil, err
+		}
+		arn, owner = u.PermissionsBoundary, "user "+u.Name
+	case PrincipalAssumedRole:
+		r, err := s.store.RoleByID(ctx, p.RoleID)
+		if err != nil {
+			return nil, err
+		}
+		arn, owner = r.PermissionsBoundary, "role "+r.Name
+	}
+	if arn == "" {
+		return nil, nil
+	}
+	mp, err := s.policyByARN(ctx, arn)
+	if err != nil {
+		return &StoredPolicy{Name: arn, Source: owner + " (boundary)", Document: allowNothing}, nil
+	}
+	v, err := s.store.PolicyVersion(ctx, mp.ID, mp.DefaultVersion)
+	if err != nil {
+		return nil, err
+	}
+	return &StoredPolicy{Name: arn, Managed: true, Path: mp.Path, Source: owner + " (boundary)", Document: v.Document}, nil
 }

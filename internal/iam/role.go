@@ -21,13 +21,14 @@ const (
 
 // Role is an IAM role.
 type Role struct {
-	ID                 string // AROA...
-	Name               string
-	Path               string
-	Description        string
-	TrustPolicy        string // the assume-role policy document
-	MaxSessionDuration int    // seconds
-	Created            time.Time
+	ID                  string // AROA...
+	Name                string
+	Path                string
+	Description         string
+	TrustPolicy         string // the assume-role policy document
+	MaxSessionDuration  int    // seconds
+	Created             time.Time
+	PermissionsBoundary string // managed policy ARN, or ""
 }
 
 // ARN returns the role's ARN in account.

@@ -31,10 +31,11 @@ var (
 
 // User is an IAM user.
 type User struct {
-	ID      string // AIDA...
-	Name    string
-	Path    string // "/" or "/a/b/"
-	Created time.Time
+	ID                  string // AIDA...
+	Name                string
+	Path                string // "/" or "/a/b/"
+	Created             time.Time
+	PermissionsBoundary string // managed policy ARN, or ""
 }
 
 // ARN returns the user's ARN in account.

@@ -99,6 +99,10 @@ func init() {
 		actions["Get"+word+"Policy"] = getInlinePolicy(kind)
 		actions["Delete"+word+"Policy"] = deleteInlinePolicy(kind)
 		actions["List"+word+"Policies"] = listInlinePolicies(kind)
+		if kind != iam.KindGroup {
+			actions["Put"+word+"PermissionsBoundary"] = putPermissionsBoundary(kind)
+			actions["Delete"+word+"PermissionsBoundary"] = deletePermissionsBoundary(kind)
+		}
 	}
 }
 

@@ -415,3 +415,58 @@ func listInlinePolicies(kind iam.EntityKind) action {
 		}{names, false})
 	}
 }
+
+type boundaryXML struct {
+	PermissionsBoundaryType string
+	PermissionsBoundaryArn  string
+}
+
+func boundaryOf(arn string) *boundaryXML {
+	if arn == "" {
+		return nil
+	}
+	return &boundaryXML{PermissionsBoundaryType: "PermissionsBoundaryPolicy", PermissionsBoundaryArn: arn}
+}
+
+func putPermissionsBoundary(kind iam.EntityKind) action {
+	return func(h *Handler, q *request) error {
+		name, err := h.entityParam(q, kind)
+		if err != nil {
+			return err
+		}
+		arn, err := required(q, "PermissionsBoundary", "permissionsBoundary")
+		if err != nil {
+			return err
+		}
+		if err := h.iam.PutPermissionsBoundary(q.r.Context(), kind, name, arn); err != nil {
+			return err
+		}
+		return h.write(q, nil)
+	}
+}
+
+func deletePermissionsBoundary(kind iam.EntityKind) action {
+	return func(h *Handler, q *request) error {
+		name, err := h.entityParam(q, kind)
+		if err != nil {
+			return err
+		}
+		if err := h.iam.DeletePermissionsBoundary(q.r.Context(), kind, name); err != nil {
+			return err
+		}
+		return h.write(q, nil)
+	}
+}
+
+// checkBoundaryParam reads the PermissionsBoundary parameter of CreateUser
+// and CreateRole, after checking that the policy exists.
+func (h *Handler) checkBoundaryParam(q *request) (string, error) {
+	arn := q.params.Get("PermissionsBoundary")
+	if arn == "" {
+		return "", nil
+	}
+	if _, err := h.iam.Policy(q.r.Context(), arn); err != nil {
+		return "", err
+	}
+	return arn, nil
+}

@@ -17,11 +17,13 @@ type roleXML struct {
 	AssumeRolePolicyDocument string
 	Description              string `xml:",omitempty"`
 	MaxSessionDuration       int
+	PermissionsBoundary      *boundaryXML `xml:",omitempty"`
 }
 
 func (h *Handler) roleXML(r *iam.Role) roleXML {
 	return roleXML{Path: r.Path, RoleName: r.Name, RoleID: r.ID, Arn: r.ARN(h.iam.AccountID()), CreateDate: isoTime(r.Created),
-		AssumeRolePolicyDocument: encodeDocument(r.TrustPolicy), Description: r.Description, MaxSessionDuration: r.MaxSessionDuration}
+		AssumeRolePolicyDocument: encodeDocument(r.TrustPolicy), Description: r.Description, MaxSessionDuration: r.MaxSessionDuration,
+		PermissionsBoundary: boundaryOf(r.PermissionsBoundary)}
 }
 
 // intParam reads an optional integer parameter.
@@ -62,9 +64,19 @@ func (h *Handler) createRole(q *request) error {
 	if maxSession != nil {
 		ms = *maxSession
 	}
+	boundary, err := h.checkBoundaryParam(q)
+	if err != nil {
+		return err
+	}
 	r, err := h.iam.CreateRole(q.r.Context(), name, path, q.params.Get("Description"), trust, ms)
 	if err != nil {
 		return err
+	}
+	if boundary != "" {
+		if err := h.iam.PutPermissionsBoundary(q.r.Context(), iam.KindRole, name, boundary); err != nil {
+			return err
+		}
+		r.PermissionsBoundary = boundary
 	}
 	return h.write(q, struct{ Role roleXML }{h.roleXML(r)})
 }

@@ -8,15 +8,17 @@ import (
 )
 
 type userXML struct {
-	Path       string `xml:",omitempty"`
-	UserName   string `xml:",omitempty"`
-	UserID     string `xml:"UserId"`
-	Arn        string
-	CreateDate string
+	Path                string `xml:",omitempty"`
+	UserName            string `xml:",omitempty"`
+	UserID              string `xml:"UserId"`
+	Arn                 string
+	CreateDate          string
+	PermissionsBoundary *boundaryXML `xml:",omitempty"`
 }
 
 func (h *Handler) userXML(u *iam.User) userXML {
-	return userXML{Path: u.Path, UserName: u.Name, UserID: u.ID, Arn: u.ARN(h.iam.AccountID()), CreateDate: isoTime(u.Created)}
+	return userXML{Path: u.Path, UserName: u.Name, UserID: u.ID, Arn: u.ARN(h.iam.AccountID()), CreateDate: isoTime(u.Created),
+		PermissionsBoundary: boundaryOf(u.PermissionsBoundary)}
 }
 
 // userARN returns the ARN of the named user for authorization: with the
@@ -54,9 +56,19 @@ func (h *Handler) createUser(q *request) error {
 	if err := h.authorize(q, (&iam.User{Name: name, Path: path}).ARN(h.iam.AccountID())); err != nil {
 		return err
 	}
+	boundary, err := h.checkBoundaryParam(q)
+	if err != nil {
+		return err
+	}
 	u, err := h.iam.CreateUser(q.r.Context(), name, path)
 	if err != nil {
 		return err
+	}
+	if boundary != "" {
+		if err := h.iam.PutPermissionsBoundary(q.r.Context(), iam.KindUser, name, boundary); err != nil {
+			return err
+		}
+		u.PermissionsBoundary = boundary
 	}
 	return h.write(q, struct{ User userXML }{h.userXML(u)})
 }

@@ -83,12 +83,14 @@ func (db *DB) ListPolicies(ctx context.Context, pathPrefix, after string, onlyAt
 }
 
 // DeletePolicy implements iam.PolicyStore.
-func (db *DB) DeletePolicy(ctx context.Context, policyID string) error {
+func (db *DB) DeletePolicy(ctx context.Context, policyID, arn string) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		var attached, versions int
 		err := tx.QueryRowContext(ctx, `SELECT
-			(SELECT count(*) FROM policy_attachments WHERE policy_id = ?),
-			(SELECT count(*) FROM policy_versions WHERE policy_id = ?)`, policyID, policyID).Scan(&attached, &versions)
+			(SELECT count(*) FROM policy_attachments WHERE policy_id = ?)
+				+ (SELECT count(*) FROM users WHERE permissions_boundary = ?)
+				+ (SELECT count(*) FROM roles WHERE permissions_boundary = ?),
+			(SELECT count(*) FROM policy_versions WHERE policy_id = ?)`, policyID, arn, arn, policyID).Scan(&attached, &versions)
 		if err != nil {
 			return err
 		}

@@ -8,12 +8,12 @@ import (
 	"github.com/fnurl/fnurl/internal/iam"
 )
 
-const roleColumns = `role_id, role_name, path, description, trust_policy, max_session_duration, created_at`
+const roleColumns = `role_id, role_name, path, description, trust_policy, max_session_duration, created_at, permissions_boundary`
 
 func scanRole(row scanner) (*iam.Role, error) {
 	var r iam.Role
 	var created int64
-	err := row.Scan(&r.ID, &r.Name, &r.Path, &r.Description, &r.TrustPolicy, &r.MaxSessionDuration, &created)
+	err := row.Scan(&r.ID, &r.Name, &r.Path, &r.Description, &r.TrustPolicy, &r.MaxSessionDuration, &created, &r.PermissionsBoundary)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, iam.ErrNotFound
 	}
@@ -26,8 +26,8 @@ func scanRole(row scanner) (*iam.Role, error) {
 
 // CreateRole implements iam.RoleStore.
 func (db *DB) CreateRole(ctx context.Context, r *iam.Role) error {
-	_, err := db.write.ExecContext(ctx, `INSERT INTO roles (`+roleColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.Name, r.Path, r.Description, r.TrustPolicy, r.MaxSessionDuration, r.Created.UnixMilli())
+	_, err := db.write.ExecContext(ctx, `INSERT INTO roles (`+roleColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.Name, r.Path, r.Description, r.TrustPolicy, r.MaxSessionDuration, r.Created.UnixMilli(), r.PermissionsBoundary)
 	if isUniqueViolation(err) {
 		return iam.ErrExists
 	}

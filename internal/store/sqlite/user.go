@@ -45,8 +45,8 @@ func (db *DB) UserByID(ctx context.Context, id string) (*iam.User, error) {
 func (db *DB) user(ctx context.Context, where string, arg any) (*iam.User, error) {
 	var u iam.User
 	var created int64
-	err := db.read.QueryRowContext(ctx, `SELECT user_id, user_name, path, created_at FROM users WHERE `+where, arg).
-		Scan(&u.ID, &u.Name, &u.Path, &created)
+	err := db.read.QueryRowContext(ctx, `SELECT user_id, user_name, path, created_at, permissions_boundary FROM users WHERE `+where, arg).
+		Scan(&u.ID, &u.Name, &u.Path, &created, &u.PermissionsBoundary)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, iam.ErrNotFound
 	}
@@ -65,7 +65,7 @@ func likePrefix(s string) string {
 
 // ListUsers implements iam.UserStore.
 func (db *DB) ListUsers(ctx context.Context, pathPrefix, after string, limit int) ([]*iam.User, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT user_id, user_name, path, created_at FROM users
+	rows, err := db.read.QueryContext(ctx, `SELECT user_id, user_name, path, created_at, permissions_boundary FROM users
 		WHERE path LIKE ? ESCAPE '\' AND substr(path, 1, ?) = ? AND user_name > ?
 		ORDER BY user_name LIMIT ?`, likePrefix(pathPrefix), len(pathPrefix), pathPrefix, after, limit)
 	if err != nil {
@@ -76,13 +76,23 @@ func (db *DB) ListUsers(ctx context.Context, pathPrefix, after string, limit int
 	for rows.Next() {
 		var u iam.User
 		var created int64
-		if err := rows.Scan(&u.ID, &u.Name, &u.Path, &created); err != nil {
+		if err := rows.Scan(&u.ID, &u.Name, &u.Path, &created, &u.PermissionsBoundary); err != nil {
 			return nil, err
 		}
 		u.Created = fromMillis(created)
 		out = append(out, &u)
 	}
 	return out, rows.Err()
+}
+
+// SetPermissionsBoundary implements iam.PolicyStore.
+func (db *DB) SetPermissionsBoundary(ctx context.Context, e iam.Entity, arn string) error {
+	q := `UPDATE users SET permissions_boundary = ? WHERE user_id = ?`
+	if e.Kind == iam.KindRole {
+		q = `UPDATE roles SET permissions_boundary = ? WHERE role_id = ?`
+	}
+	res, err := db.write.ExecContext(ctx, q, arn, e.ID)
+	return affectedOne(res, err)
 }
 
 // DeleteUser implements iam.UserStore.
