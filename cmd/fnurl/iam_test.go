@@ -179,7 +179,9 @@ func TestAWSCLIPolicies(t *testing.T) {
 	requireTool(t, "aws")
 	ts := startServer(t, t.TempDir(), nil)
 	root := rootCLI(t, ts)
-	root.ok(nil, "iam", "create-user", "--user-name", "alice")
+	var created struct{ User struct{ Arn string } }
+	root.ok(&created, "iam", "create-user", "--user-name", "alice")
+	u := created.User
 	var key struct {
 		AccessKey struct{ AccessKeyId, SecretAccessKey string }
 	}
@@ -235,6 +237,25 @@ func TestAWSCLIPolicies(t *testing.T) {
 		t.Errorf("alice's list-users = %+v", list)
 	}
 	alice.fails("AccessDenied", "iam:CreateUser", "iam", "create-user", "--user-name", "bob")
+
+	// The simulator answers with the engine's decisions and the statements
+	// that matched.
+	var sim struct {
+		EvaluationResults []struct {
+			EvalActionName, EvalDecision string
+			MatchedStatements            []struct{ SourcePolicyId, SourcePolicyType string }
+		}
+	}
+	root.ok(&sim, "iam", "simulate-principal-policy", "--policy-source-arn", u.Arn, "--action-names", "iam:ListUsers", "iam:CreateUser")
+	if len(sim.EvaluationResults) != 2 || sim.EvaluationResults[0].EvalDecision != "allowed" || sim.EvaluationResults[1].EvalDecision != "implicitDeny" ||
+		len(sim.EvaluationResults[0].MatchedStatements) != 1 || sim.EvaluationResults[0].MatchedStatements[0].SourcePolicyType != "user-managed" {
+		t.Errorf("simulate-principal-policy = %+v", sim)
+	}
+	root.ok(&sim, "iam", "simulate-custom-policy", "--action-names", "s3:GetObject", "--resource-arns", "arn:aws:s3:::b/k",
+		"--policy-input-list", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}`)
+	if len(sim.EvaluationResults) != 1 || sim.EvaluationResults[0].EvalDecision != "explicitDeny" {
+		t.Errorf("simulate-custom-policy = %+v", sim)
+	}
 
 	// Deleting in the wrong order.
 	root.fails("DeleteConflict", "Cannot delete a policy attached to entities.", "iam", "delete-policy", "--policy-arn", arn)

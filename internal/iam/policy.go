@@ -346,6 +346,12 @@ func (s *Service) IdentityPolicies(ctx context.Context, p *Principal) ([]StoredP
 	if p.Type == PrincipalAssumedRole {
 		e = Entity{Kind: KindRole, ID: p.RoleID}
 	}
+	return s.EntityPolicies(ctx, e)
+}
+
+// EntityPolicies returns the identity-based policies of a user (with its
+// groups'), a group or a role.
+func (s *Service) EntityPolicies(ctx context.Context, e Entity) ([]StoredPolicy, error) {
 	ps, err := s.store.IdentityPolicies(ctx, e)
 	if err != nil {
 		return nil, err

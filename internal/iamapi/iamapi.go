@@ -21,15 +21,18 @@ import (
 	"github.com/fnurl/fnurl/internal/awserr"
 	"github.com/fnurl/fnurl/internal/awsproto"
 	"github.com/fnurl/fnurl/internal/iam"
+	"github.com/fnurl/fnurl/internal/iampolicy"
 )
 
 // Version is the IAM API version this package speaks.
 const Version = "2010-05-08"
 
 // Authorizer decides whether a principal may perform an action on a
-// resource; it returns AccessDenied otherwise.
+// resource; it returns AccessDenied otherwise. ParsePolicy parses stored
+// policy documents through the authorizer's cache.
 type Authorizer interface {
 	Authorize(ctx context.Context, p *iam.Principal, action, resource string) error
+	ParsePolicy(doc string) (*iampolicy.Policy, error)
 }
 
 // Handler serves IAM actions.
@@ -88,6 +91,9 @@ var actions = map[string]action{
 	"DeleteRole":             (*Handler).deleteRole,
 	"UpdateRole":             (*Handler).updateRole,
 	"UpdateAssumeRolePolicy": (*Handler).updateAssumeRolePolicy,
+
+	"SimulatePrincipalPolicy": (*Handler).simulatePrincipalPolicy,
+	"SimulateCustomPolicy":    (*Handler).simulateCustomPolicy,
 }
 
 func init() {

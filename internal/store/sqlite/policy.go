@@ -327,7 +327,10 @@ func (db *DB) ListInlinePolicies(ctx context.Context, e iam.Entity) ([]string, e
 func (db *DB) IdentityPolicies(ctx context.Context, e iam.Entity) ([]iam.StoredPolicy, error) {
 	// owners: (kind, id, label) of every entity whose policies apply.
 	owners := `SELECT 'role' AS kind, role_id AS id, 'role ' || role_name AS label, 0 AS ord FROM roles WHERE ? = 'role' AND role_id = ?`
-	if e.Kind == iam.KindUser {
+	switch e.Kind {
+	case iam.KindGroup:
+		owners = `SELECT 'group' AS kind, group_id AS id, 'group ' || group_name AS label, 0 AS ord FROM groups WHERE ? = 'group' AND group_id = ?`
+	case iam.KindUser:
 		owners = `SELECT 'user' AS kind, user_id AS id, 'user ' || user_name AS label, 0 AS ord FROM users WHERE ? = 'user' AND user_id = ?
 			UNION ALL
 			SELECT 'group', g.group_id, 'group ' || g.group_name, 1 FROM group_members m JOIN groups g ON g.group_id = m.group_id
