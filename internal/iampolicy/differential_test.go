@@ -366,7 +366,7 @@ func checkCoverage(t *testing.T, cov map[string]int, n int) {
 		"mod:IfExists", "mod:ForAllValues", "mod:ForAnyValue", "mod:negated", "mod:variable", "mod:variable-default",
 		"mod:special-variable", "mod:multivalued-key", "mod:empty-set", "mod:missing-key", "mod:version-2008",
 		"elem:NotAction", "elem:NotResource", "elem:NotPrincipal", "elem:resource-variable",
-		"principal:User", "principal:AssumedRole", "principal:FederatedUser", "principal:Account", "principal:Anonymous", "principal:Service",
+		"layer:trust", "principal:User", "principal:AssumedRole", "principal:FederatedUser", "principal:Account", "principal:Anonymous", "principal:Service",
 		"pp:*", "pp:AWS*", "pp:account-id", "pp:account-root", "pp:user", "pp:role", "pp:session", "pp:federated", "pp:service",
 		"layer:boundary", "layer:session", "layer:resource", "layer:scp", "layer:rcp",
 		"result:Allow", "result:ExplicitDeny", "result:ImplicitDeny",
@@ -484,6 +484,7 @@ type target struct {
 	action, resource, account string
 	wildcardOnly              bool
 	s3                        bool
+	trust                     bool // the resource policy is a role trust policy
 }
 
 func (g *diffGen) target() target {
@@ -507,7 +508,12 @@ func (g *diffGen) target() target {
 	case 17:
 		return target{action: "sqs:SendMessage", resource: "arn:aws:sqs:us-east-1:" + diffAcctA + ":q", account: diffAcctA}
 	case 18:
+		if g.chance(0.3) {
+			return target{action: "sts:GetCallerIdentity", resource: "*", account: diffAcctA, wildcardOnly: true}
+		}
 		return target{action: "s3:ListAllMyBuckets", resource: "*", account: g.pick(diffAcctA, diffAcctB), wildcardOnly: true, s3: true}
+	case 19:
+		return target{action: "sts:AssumeRole", resource: "arn:aws:iam::" + diffAcctA + ":role/target", account: diffAcctA, trust: true}
 	}
 	return target{action: "lambda:InvokeFunctionUrl", resource: fn, account: diffAcctA}
 }
@@ -608,8 +614,16 @@ func (g *diffGen) next(i int) *diffCase {
 	if !authenticated {
 		rpChance = 0.9
 	}
+	if tg.trust {
+		rpChance = 0.9
+	}
 	if !tg.wildcardOnly && g.chance(rpChance) {
-		doc := g.policy(kindResource, tg)
+		kind := kindResource
+		if tg.trust {
+			kind = kindTrust
+			g.tag("layer:trust")
+		}
+		doc := g.policy(kind, tg)
 		c.sim.ResourcePolicy = doc
 		set.Resource = &NamedPolicy{Name: "resource", Policy: g.parse(doc)}
 		g.tag("layer:resource")
@@ -664,6 +678,7 @@ const (
 	kindResource
 	kindSCP
 	kindRCP
+	kindTrust
 )
 
 // policy generates a policy document for the target.
@@ -718,7 +733,7 @@ func (g *diffGen) statement(kind policyKind, tg target, i int) map[string]any {
 
 	// Principal.
 	switch kind {
-	case kindResource:
+	case kindResource, kindTrust:
 		if deny && g.chance(0.25) {
 			s["NotPrincipal"] = g.principals(true)
 			g.tag("elem:NotPrincipal")
@@ -748,7 +763,13 @@ func (g *diffGen) statement(kind policyKind, tg target, i int) map[string]any {
 		s["Action"] = g.strOrList(actions)
 	}
 
-	// Resource.
+	// Resource: trust policies have none.
+	if kind == kindTrust {
+		if n := g.rng.Intn(7); n >= 4 {
+			s["Condition"] = g.condition(n - 3)
+		}
+		return s
+	}
 	var resources []string
 	not := !tg.wildcardOnly && kind != kindRCP && g.chance(0.12)
 	for j, n := 0, 1+g.rng.Intn(2); j < n; j++ {
@@ -843,6 +864,8 @@ var matchingActions = map[string][]string{
 	"s3:ListAllMyBuckets":      {"s3:ListAllMyBuckets", "s3:List*", "s3:*", "*"},
 	"iam:GetUser":              {"iam:GetUser", "iam:Get*", "iam:*", "*"},
 	"sqs:SendMessage":          {"sqs:SendMessage", "sqs:Send*", "sqs:*", "*"},
+	"sts:GetCallerIdentity":    {"sts:GetCallerIdentity", "sts:*", "*"},
+	"sts:AssumeRole":           {"sts:AssumeRole", "sts:AssumeRole*", "sts:*", "*", "sts:TagSession"},
 }
 
 var otherActions = []string{"lambda:GetFunction", "lambda:InvokeFunction", "lambda:InvokeFunctionUrl", "s3:PutObject", "s3:GetObject", "iam:*", "ec2:*", "sqs:ReceiveMessage", "lambda:List*", "sts:AssumeRole"}

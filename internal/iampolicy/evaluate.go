@@ -42,7 +42,8 @@ type PolicySet struct {
 	Resource *NamedPolicy
 	// ResourceMustAllow makes the resource policy necessary even for callers
 	// in the resource's account: role trust policies and KMS key policies
-	// work this way.
+	// work this way. It is implied for sts:AssumeRole* actions when Resource
+	// is set (the role's trust policy).
 	ResourceMustAllow bool
 	// SCPs are the service control policies on the path from the
 	// organization root to the caller's account; every level must allow.
@@ -312,8 +313,9 @@ func Evaluate(req *Request, set *PolicySet, opts ...Option) Decision {
 	}
 
 	// sts:GetCallerIdentity needs no permission and works even when an
-	// explicit Deny matches (STS API Reference, GetCallerIdentity).
-	if p.authenticated() && equalFoldASCII(ev.service, "sts") && equalFoldASCII(ev.name, "GetCallerIdentity") {
+	// explicit Deny matches (STS API Reference, GetCallerIdentity); only
+	// anonymous callers cannot make it.
+	if p.Type != TypeAnonymous && equalFoldASCII(ev.service, "sts") && equalFoldASCII(ev.name, "GetCallerIdentity") {
 		d.Result, d.NoPermissionRequired = Allow, true
 		if ex != nil {
 			ex.finish(&d)
@@ -417,7 +419,7 @@ func Evaluate(req *Request, set *PolicySet, opts ...Option) Decision {
 			// user of a federated session) are limited by boundary and session
 			// policy; grants naming the account delegate to identity policies.
 			viaResource := resource.allowFull || (resource.allowIssuer && boundaryOK && sessionOK)
-			if set.ResourceMustAllow {
+			if set.ResourceMustAllow || (idx.resource != nil && isAssumeRole(ev.service, ev.name)) {
 				allowed = viaResource || (resource.allowAccount && identitySide)
 			} else {
 				allowed = viaResource || identitySide
@@ -593,4 +595,18 @@ func itoa(i int) string {
 		b[n] = '-'
 	}
 	return string(b[n:])
+}
+
+// isAssumeRole reports whether the action is one of the STS actions whose
+// resource policy is a role trust policy.
+func isAssumeRole(service, name string) bool {
+	if !equalFoldASCII(service, "sts") {
+		return false
+	}
+	for _, a := range []string{"AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"} {
+		if equalFoldASCII(name, a) {
+			return true
+		}
+	}
+	return false
 }
