@@ -1,6 +1,7 @@
 package iampolicy
 
 import (
+	"errors"
 	"testing"
 )
 
@@ -339,6 +340,34 @@ func TestPrincipalFromARN(t *testing.T) {
 	for _, bad := range []string{"", "*", "arn:aws:iam::111111111111:role/r", "arn:aws:sts::111111111111:assumed-role/r", "arn:aws:s3:::b"} {
 		if _, err := PrincipalFromARN(bad); err == nil {
 			t.Errorf("PrincipalFromARN(%q) succeeded, want an error", bad)
+		}
+	}
+}
+
+func TestSubstituteVariables(t *testing.T) {
+	req := &Request{Principal: mustPrincipal(t, userARN), Resource: fnARN}
+	req.Context.Set("aws:PrincipalTag/team", "blue")
+	tests := []struct {
+		in, want, missing string
+	}{
+		{"home/${aws:username}/*", "home/alice/*", ""},
+		{"${AWS:PrincipalTag/Team}-${aws:ResourceAccount}", "blue-" + acct, ""},
+		{"${aws:PrincipalTag/dept, 'eng'}", "eng", ""},
+		{"a${*}b${?}c${$}", "a*b?c$", ""},
+		{"${aws:TokenIssueTime}", "", "aws:TokenIssueTime"},
+		{"no variables", "no variables", ""},
+	}
+	for _, tt := range tests {
+		got, err := SubstituteVariables(tt.in, req)
+		var ue *UnresolvedVariableError
+		if tt.missing != "" {
+			if !errors.As(err, &ue) || ue.Name != tt.missing {
+				t.Errorf("SubstituteVariables(%q) error = %v, want unresolved %s", tt.in, err, tt.missing)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("SubstituteVariables(%q) = %q, %v, want %q", tt.in, got, err, tt.want)
 		}
 	}
 }

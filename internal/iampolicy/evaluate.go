@@ -252,6 +252,20 @@ type evalState struct {
 	service, name   string
 }
 
+func newEvalState(req *Request) evalState {
+	ev := evalState{req: req}
+	ev.resParts, ev.resIsARN = arn.Split(req.Resource)
+	ev.service, ev.name = splitAction(req.Action)
+	ev.resourceAccount = req.ResourceAccount
+	if ev.resourceAccount == "" && ev.resIsARN {
+		ev.resourceAccount = ev.resParts[4]
+	}
+	if ev.resourceAccount == "" && req.Principal.authenticated() {
+		ev.resourceAccount = req.Principal.Account
+	}
+	return ev
+}
+
 func (ev *evalState) resolve(lkey string) (string, bool) {
 	v := ev.lookup(lkey)
 	if !v.ok || v.multi {
@@ -293,17 +307,8 @@ func Evaluate(req *Request, set *PolicySet, opts ...Option) Decision {
 	if set == nil {
 		set = &PolicySet{}
 	}
-	ev := evalState{req: req}
-	ev.resParts, ev.resIsARN = arn.Split(req.Resource)
-	ev.service, ev.name = splitAction(req.Action)
+	ev := newEvalState(req)
 	p := &req.Principal
-	ev.resourceAccount = req.ResourceAccount
-	if ev.resourceAccount == "" && ev.resIsARN {
-		ev.resourceAccount = ev.resParts[4]
-	}
-	if ev.resourceAccount == "" && p.authenticated() {
-		ev.resourceAccount = p.Account
-	}
 
 	d := Decision{Action: req.Action, Resource: req.Resource}
 	var ex *explainer

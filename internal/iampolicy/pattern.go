@@ -322,3 +322,27 @@ func runeEqualFold(a, b rune) bool {
 	}
 	return unicode.ToLower(a) == unicode.ToLower(b) || unicode.ToUpper(a) == unicode.ToUpper(b)
 }
+
+// SubstituteVariables replaces the policy variables in s — ${key},
+// ${key, 'default'}, ${*}, ${?} and ${$} — with their values for req, as IAM
+// does in Version 2012-10-17 policies. Keys are looked up in req.Context and
+// among the keys Evaluate derives from the principal. It reports the first
+// variable that has neither a single value nor a default.
+func SubstituteVariables(s string, req *Request) (string, error) {
+	t := compileTmpl(s, false, true)
+	ev := newEvalState(req)
+	var buf [8]tok
+	toks, missing, ok := t.expand(&ev, buf[:])
+	if !ok {
+		return "", &UnresolvedVariableError{Name: missing}
+	}
+	return joinLits(toks), nil
+}
+
+// UnresolvedVariableError is returned by SubstituteVariables for a variable
+// without a value.
+type UnresolvedVariableError struct{ Name string }
+
+func (e *UnresolvedVariableError) Error() string {
+	return "iampolicy: policy variable ${" + e.Name + "} has no value"
+}
