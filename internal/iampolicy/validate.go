@@ -38,7 +38,14 @@ type ValidationError struct {
 	Message string
 }
 
-func (e *ValidationError) Error() string { return "MalformedPolicyDocument: " + e.Message }
+// CodeMalformedPolicyDocument is the AWS error code of a ValidationError
+// (HTTP 400).
+const CodeMalformedPolicyDocument = "MalformedPolicyDocument"
+
+func (e *ValidationError) Error() string { return CodeMalformedPolicyDocument + ": " + e.Message }
+
+// Code returns the AWS error code, CodeMalformedPolicyDocument.
+func (e *ValidationError) Code() string { return CodeMalformedPolicyDocument }
 
 func errMalformed(msg string) *ValidationError { return &ValidationError{Message: msg} }
 
