@@ -61,7 +61,7 @@ var endpointRE = regexp.MustCompile(`at (http://127\.0\.0\.1:\d+)`)
 
 // startServer runs "fnurl serve" with the given environment on a free port
 // and waits until it listens.
-func startServer(t *testing.T, dataDir string, env map[string]string, extraArgs ...string) *testServer {
+func startServer(t testing.TB, dataDir string, env map[string]string, extraArgs ...string) *testServer {
 	t.Helper()
 	getenv := func(k string) string { return env[k] }
 	ctx, cancel := context.WithCancel(context.Background())
@@ -98,7 +98,7 @@ func startServer(t *testing.T, dataDir string, env map[string]string, extraArgs 
 }
 
 // Stop shuts the server down and checks that it exited cleanly.
-func (ts *testServer) Stop(t *testing.T) {
+func (ts *testServer) Stop(t testing.TB) {
 	t.Helper()
 	if ts.cancel == nil {
 		return
@@ -116,7 +116,7 @@ func (ts *testServer) Stop(t *testing.T) {
 }
 
 // rootCreds reads the generated credentials file.
-func rootCreds(t *testing.T, dataDir string) (id, secret string) {
+func rootCreds(t testing.TB, dataDir string) (id, secret string) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dataDir, "credentials"))
 	if err != nil {
