@@ -329,7 +329,7 @@ func TestPrincipalFromARN(t *testing.T) {
 		{"arn:aws:iam::111111111111:root", Principal{Type: TypeRoot, Account: acct, ARN: "arn:aws:iam::111111111111:root", UserID: acct}},
 		{"arn:aws:iam::111111111111:user/dev/alice", Principal{Type: TypeUser, Account: acct, ARN: "arn:aws:iam::111111111111:user/dev/alice", UserName: "alice"}},
 		{sessARN, Principal{Type: TypeAssumedRole, Account: acct, ARN: sessARN, IssuerARN: roleARN}},
-		{"arn:aws:sts::111111111111:federated-user/bob", Principal{Type: TypeFederatedUser, Account: acct, ARN: "arn:aws:sts::111111111111:federated-user/bob", IssuerARN: "arn:aws:iam::111111111111:user/bob", UserID: "111111111111:bob"}},
+		{"arn:aws:sts::111111111111:federated-user/bob", Principal{Type: TypeFederatedUser, Account: acct, ARN: "arn:aws:sts::111111111111:federated-user/bob", UserID: "111111111111:bob"}},
 	}
 	for _, tt := range tests {
 		got, err := PrincipalFromARN(tt.in)

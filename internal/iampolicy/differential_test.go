@@ -454,7 +454,10 @@ func (g *diffGen) caller() caller {
 	case "sessionB":
 		c.p = mk("arn:aws:sts::"+diffAcctB+":assumed-role/xrole/s2", "AROAXROLEEXAMPLE00001:s2")
 	case "fedA":
+		// iam-simulate takes the federating IAM user to be the one named like
+		// the federated user.
 		c.p = mk("arn:aws:sts::"+diffAcctA+":federated-user/alice", "")
+		c.p.IssuerARN = "arn:aws:iam::" + diffAcctA + ":user/alice"
 	case "rootA":
 		c.p = mk("arn:aws:iam::"+diffAcctA+":root", "")
 	case "rootB":

@@ -82,7 +82,9 @@ func TestEvaluate(t *testing.T) {
 		return mustPrincipal(t, "arn:aws:iam::"+otherAcct+":user/bob")
 	}
 	federated := func() Principal {
-		return mustPrincipal(t, "arn:aws:sts::"+acct+":federated-user/alice")
+		p := mustPrincipal(t, "arn:aws:sts::"+acct+":federated-user/alice")
+		p.IssuerARN = userARN // alice federated as "alice"
+		return p
 	}
 	tests := []struct {
 		name      string

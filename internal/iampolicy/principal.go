@@ -73,8 +73,11 @@ func ServicePrincipal(name string) Principal { return Principal{Type: TypeServic
 var ErrUnknownPrincipalARN = errors.New("iampolicy: not a root, user, assumed-role or federated-user ARN")
 
 // PrincipalFromARN builds a Principal from a caller ARN: the root user, an
-// IAM user, a role session or a federated user. UserID is left empty; for a
-// role session IssuerARN is the role ARN without a path.
+// IAM user, a role session or a federated user. UserID is left empty (except
+// for root and federated users, where it follows from the ARN); for a role
+// session IssuerARN is the role ARN without a path, and for a federated user
+// it is left empty because the ARN does not name the IAM user that called
+// GetFederationToken — set it to let grants to that user apply.
 func PrincipalFromARN(s string) (Principal, error) {
 	a, err := arn.Parse(s)
 	if err != nil {
@@ -102,7 +105,6 @@ func PrincipalFromARN(s string) (Principal, error) {
 			return Principal{}, ErrUnknownPrincipalARN
 		}
 		p.Type = TypeFederatedUser
-		p.IssuerARN = "arn:" + a.Partition + ":iam::" + a.AccountID + ":user/" + name
 		p.UserID = a.AccountID + ":" + name
 	default:
 		return Principal{}, ErrUnknownPrincipalARN
