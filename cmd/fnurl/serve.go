@@ -16,6 +16,7 @@ import (
 
 	"github.com/fnurl/fnurl/internal/iam"
 	"github.com/fnurl/fnurl/internal/keyring"
+	"github.com/fnurl/fnurl/internal/lambda"
 	"github.com/fnurl/fnurl/internal/server"
 	"github.com/fnurl/fnurl/internal/store/sqlite"
 	"github.com/fnurl/fnurl/internal/sts"
@@ -236,7 +237,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			"lifetime", c.testSessionLifetime)
 	}
 	tokens := sts.New(keys, ids, sts.Config{TestLifetime: c.testSessionLifetime})
-	srv := server.New(server.Config{Region: c.Region, Logger: log}, ids, tokens)
+	fns := lambda.New(db, ids, ids.AccountID(), c.Region, nil)
+	srv := server.New(server.Config{Region: c.Region, Logger: log, Endpoint: endpoint}, ids, tokens, fns)
 	log.Info("fnurl listening", "endpoint", endpoint, "account", ids.AccountID(), "region", c.Region, "data_dir", c.DataDir)
 	printBanner(stdout, endpoint, ids.AccountID(), c.Region, credFile, configFile, c.rootKeyID != "")
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/fnurl/fnurl/internal/awserr"
@@ -197,4 +198,34 @@ func (s *Service) UpdateRole(ctx context.Context, name string, description *stri
 		r.MaxSessionDuration = *maxSession
 	}
 	return s.store.UpdateRole(ctx, r)
+}
+
+// LambdaCanAssume reports whether roleARN names a role of this account
+// whose trust policy lets the Lambda service assume it, as CreateFunction
+// requires of an execution role.
+func (s *Service) LambdaCanAssume(ctx context.Context, roleARN string) (bool, error) {
+	prefix := "arn:aws:iam::" + s.account + ":role/"
+	if !strings.HasPrefix(roleARN, prefix) {
+		return false, nil
+	}
+	rest := roleARN[len(prefix)-1:]
+	i := strings.LastIndexByte(rest, '/')
+	r, err := s.store.Role(ctx, rest[i+1:])
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if r.Path != rest[:i+1] {
+		return false, nil
+	}
+	trust, err := iampolicy.Parse([]byte(r.TrustPolicy))
+	if err != nil {
+		return false, nil
+	}
+	d := iampolicy.Evaluate(&iampolicy.Request{Principal: iampolicy.ServicePrincipal("lambda.amazonaws.com"),
+		Action: "sts:AssumeRole", Resource: roleARN, ResourceAccount: s.account},
+		&iampolicy.PolicySet{Resource: &iampolicy.NamedPolicy{Name: "trust policy", Policy: trust}, ResourceMustAllow: true})
+	return d.Allowed(), nil
 }

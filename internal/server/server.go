@@ -29,6 +29,8 @@ import (
 	"github.com/fnurl/fnurl/internal/awsproto"
 	"github.com/fnurl/fnurl/internal/iam"
 	"github.com/fnurl/fnurl/internal/iamapi"
+	"github.com/fnurl/fnurl/internal/lambda"
+	"github.com/fnurl/fnurl/internal/lambdaapi"
 	"github.com/fnurl/fnurl/internal/sigv4"
 	"github.com/fnurl/fnurl/internal/sts"
 	"github.com/fnurl/fnurl/internal/stsapi"
@@ -56,6 +58,9 @@ type Config struct {
 	// QuerySkew and LambdaSkew are the accepted clock skews of signed
 	// requests (defaults 15 min for IAM/STS, 5 min for Lambda).
 	QuerySkew, LambdaSkew time.Duration
+	// Endpoint is the server's base URL (http://127.0.0.1:8686), used for
+	// path-style function URLs.
+	Endpoint string
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 	// Logger receives the access log and errors; nil means slog.Default().
@@ -97,8 +102,8 @@ type Server struct {
 	services map[string]http.Handler
 }
 
-// New returns a server over the IAM and STS domain services.
-func New(cfg Config, ids *iam.Service, tokens *sts.Service) *Server {
+// New returns a server over the IAM, STS and Lambda domain services.
+func New(cfg Config, ids *iam.Service, tokens *sts.Service, fns *lambda.Service) *Server {
 	cfg.setDefaults()
 	// A request with a session token is signed with temporary credentials
 	// from STS; one without, with a long-term key from IAM.
@@ -136,23 +141,17 @@ func New(cfg Config, ids *iam.Service, tokens *sts.Service) *Server {
 			ServiceLambda: {Service: ServiceLambda, Regions: []string{cfg.Region}, Verifier: lambdaVerifier, Lookup: lookup},
 		},
 		services: map[string]http.Handler{
-			ServiceSTS:    stsapi.NewHandler(tokens, ids, az),
-			ServiceIAM:    iamapi.NewHandler(ids, az),
-			ServiceLambda: notImplemented(ServiceLambda),
+			ServiceSTS: stsapi.NewHandler(tokens, ids, az),
+			ServiceIAM: iamapi.NewHandler(ids, az),
+			ServiceLambda: lambdaapi.NewHandler(fns, az, func(id string) string {
+				return strings.TrimSuffix(cfg.Endpoint, "/") + "/lambda-url/" + id + "/"
+			}),
 		},
 	}
 	return s
 }
 
 var errInvalidToken = awserr.New(awserr.CodeInvalidClientTokenID, http.StatusForbidden, "The security token included in the request is invalid")
-
-// notImplemented answers for a service whose API is not served yet.
-func notImplemented(service string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := awserr.Errorf("NotImplemented", http.StatusNotImplemented, "fnurl does not implement the %s API yet.", service)
-		writeError(w, r, service, err)
-	})
-}
 
 // writeError writes err in the protocol of service.
 func writeError(w http.ResponseWriter, r *http.Request, service string, err error) *awserr.Error {

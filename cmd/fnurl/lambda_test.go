@@ -1,0 +1,202 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	iamsdk "github.com/aws/aws-sdk-go-v2/service/iam"
+	lambdasdk "github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+)
+
+func lambdaClient(ts *testServer, id, secret, token string) *lambdasdk.Client {
+	return lambdasdk.New(lambdasdk.Options{Region: "us-east-1", BaseEndpoint: aws.String(ts.Endpoint), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(id, secret, token)})
+}
+
+// zipOf builds a deployment package from file names and contents.
+func zipOf(t testing.TB, files map[string]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, body := range files {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(body))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+const helloJS = `exports.handler = async () => ({statusCode: 200, body: JSON.stringify('Hello from Lambda!')});`
+
+const lambdaTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+
+func TestSDKLambdaControlPlane(t *testing.T) {
+	dir := t.TempDir()
+	ts := startServer(t, dir, nil)
+	id, secret := rootCreds(t, dir)
+	ctx := context.Background()
+	rootIAM, _ := sdkClients(ts, id, secret, "")
+	lc := lambdaClient(ts, id, secret, "")
+
+	role := must(rootIAM.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("exec"), AssumeRolePolicyDocument: aws.String(lambdaTrust)})).Role
+	other := must(rootIAM.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("not-for-lambda"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})).Role
+	code := zipOf(t, map[string]string{"index.js": helloJS})
+	create := func(name string, roleArn *string, zipFile []byte, runtime string) (*lambdasdk.CreateFunctionOutput, error) {
+		return lc.CreateFunction(ctx, &lambdasdk.CreateFunctionInput{FunctionName: aws.String(name), Runtime: types.Runtime(runtime),
+			Handler: aws.String("index.handler"), Role: roleArn, Code: &types.FunctionCode{ZipFile: zipFile}})
+	}
+	for _, tt := range []struct {
+		name, runtime string
+		role          *string
+		zip           []byte
+		code          string
+	}{
+		{"bad-role", "nodejs20.x", other.Arn, code, "InvalidParameterValueException"},
+		{"no-role", "nodejs20.x", aws.String("arn:aws:iam::123456789012:role/none"), code, "InvalidParameterValueException"},
+		{"bad-zip", "nodejs20.x", role.Arn, []byte("not a zip"), "InvalidParameterValueException"},
+		{"bad-runtime", "cobol85", role.Arn, code, "InvalidParameterValueException"},
+		{"bad name!", "nodejs20.x", role.Arn, code, "ValidationException"},
+	} {
+		if _, err := create(tt.name, tt.role, tt.zip, tt.runtime); apiCode(err) != tt.code {
+			t.Errorf("CreateFunction %s: %v, want %s", tt.name, err, tt.code)
+		}
+	}
+	out := must(create("hello", role.Arn, code, "nodejs20.x"))
+	if aws.ToString(out.FunctionArn) != "arn:aws:lambda:us-east-1:"+accountOf(t, ts, id, secret)+":function:hello" ||
+		out.State != types.StateActive || aws.ToString(out.CodeSha256) == "" || aws.ToInt32(out.Timeout) != 3 {
+		t.Errorf("CreateFunction = %+v", out)
+	}
+	if _, err := create("hello", role.Arn, code, "nodejs20.x"); apiCode(err) != "ResourceConflictException" {
+		t.Errorf("duplicate CreateFunction: %v", err)
+	}
+	// By name, by ARN and by partial ARN.
+	for _, n := range []string{"hello", aws.ToString(out.FunctionArn), accountOf(t, ts, id, secret) + ":function:hello"} {
+		if _, err := lc.GetFunction(ctx, &lambdasdk.GetFunctionInput{FunctionName: aws.String(n)}); err != nil {
+			t.Errorf("GetFunction(%s): %v", n, err)
+		}
+	}
+	if _, err := lc.GetFunction(ctx, &lambdasdk.GetFunctionInput{FunctionName: aws.String("nope")}); apiCode(err) != "ResourceNotFoundException" {
+		t.Errorf("GetFunction(nope): %v", err)
+	}
+
+	// Optimistic concurrency on updates.
+	if _, err := lc.UpdateFunctionConfiguration(ctx, &lambdasdk.UpdateFunctionConfigurationInput{FunctionName: aws.String("hello"),
+		Timeout: aws.Int32(10), RevisionId: aws.String("00000000-0000-4000-8000-000000000000")}); apiCode(err) != "PreconditionFailedException" {
+		t.Errorf("stale RevisionId: %v", err)
+	}
+	upd := must(lc.UpdateFunctionConfiguration(ctx, &lambdasdk.UpdateFunctionConfigurationInput{FunctionName: aws.String("hello"),
+		Timeout: aws.Int32(10), RevisionId: out.RevisionId, Environment: &types.Environment{Variables: map[string]string{"GREETING": "hi"}}}))
+	if aws.ToInt32(upd.Timeout) != 10 || upd.Environment.Variables["GREETING"] != "hi" || aws.ToString(upd.RevisionId) == aws.ToString(out.RevisionId) {
+		t.Errorf("UpdateFunctionConfiguration = %+v", upd)
+	}
+	code2 := zipOf(t, map[string]string{"index.js": strings.Replace(helloJS, "Hello", "Hi", 1)})
+	upc := must(lc.UpdateFunctionCode(ctx, &lambdasdk.UpdateFunctionCodeInput{FunctionName: aws.String("hello"), ZipFile: code2}))
+	if aws.ToString(upc.CodeSha256) == aws.ToString(out.CodeSha256) {
+		t.Error("UpdateFunctionCode did not change CodeSha256")
+	}
+
+	// Function URL configuration.
+	u := must(lc.CreateFunctionUrlConfig(ctx, &lambdasdk.CreateFunctionUrlConfigInput{FunctionName: aws.String("hello"), AuthType: types.FunctionUrlAuthTypeAwsIam}))
+	if !strings.HasPrefix(aws.ToString(u.FunctionUrl), ts.Endpoint+"/lambda-url/") || len(strings.Split(aws.ToString(u.FunctionUrl), "/")[4]) != 32 {
+		t.Errorf("FunctionUrl = %s", aws.ToString(u.FunctionUrl))
+	}
+	if _, err := lc.CreateFunctionUrlConfig(ctx, &lambdasdk.CreateFunctionUrlConfigInput{FunctionName: aws.String("hello"),
+		AuthType: types.FunctionUrlAuthTypeAwsIam}); apiCode(err) != "ResourceConflictException" {
+		t.Errorf("second URL: %v", err)
+	}
+	if _, err := lc.GetFunctionUrlConfig(ctx, &lambdasdk.GetFunctionUrlConfigInput{FunctionName: aws.String("hello"), Qualifier: aws.String("1")}); apiCode(err) != "ValidationException" {
+		t.Errorf("numeric qualifier: %v", err)
+	}
+	uu := must(lc.UpdateFunctionUrlConfig(ctx, &lambdasdk.UpdateFunctionUrlConfigInput{FunctionName: aws.String("hello"), AuthType: types.FunctionUrlAuthTypeNone,
+		Cors: &types.Cors{AllowOrigins: []string{"https://example.com"}, MaxAge: aws.Int32(60)}}))
+	if uu.AuthType != types.FunctionUrlAuthTypeNone || uu.InvokeMode != types.InvokeModeBuffered || uu.Cors == nil ||
+		aws.ToString(uu.FunctionUrl) != aws.ToString(u.FunctionUrl) {
+		t.Errorf("UpdateFunctionUrlConfig = %+v", uu)
+	}
+
+	// Resource-based policy statements, exactly as Lambda writes them.
+	st := must(lc.AddPermission(ctx, &lambdasdk.AddPermissionInput{FunctionName: aws.String("hello"), StatementId: aws.String("FunctionURLAllowPublicAccess"),
+		Action: aws.String("lambda:InvokeFunctionUrl"), Principal: aws.String("*"), FunctionUrlAuthType: types.FunctionUrlAuthTypeNone}))
+	want := `{"Sid":"FunctionURLAllowPublicAccess","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunctionUrl","Resource":"` +
+		aws.ToString(out.FunctionArn) + `","Condition":{"StringEquals":{"lambda:FunctionUrlAuthType":"NONE"}}}`
+	if aws.ToString(st.Statement) != want {
+		t.Errorf("statement = %s\nwant        %s", aws.ToString(st.Statement), want)
+	}
+	must(lc.AddPermission(ctx, &lambdasdk.AddPermissionInput{FunctionName: aws.String("hello"), StatementId: aws.String("FunctionURLAllowInvokeAction"),
+		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("*"), InvokedViaFunctionUrl: aws.Bool(true)}))
+	pol := must(lc.GetPolicy(ctx, &lambdasdk.GetPolicyInput{FunctionName: aws.String("hello")}))
+	var doc struct {
+		Version, Id string
+		Statement   []map[string]any
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(pol.Policy)), &doc); err != nil || doc.Id != "default" || len(doc.Statement) != 2 {
+		t.Errorf("GetPolicy = %s, %v", aws.ToString(pol.Policy), err)
+	}
+	if _, err := lc.AddPermission(ctx, &lambdasdk.AddPermissionInput{FunctionName: aws.String("hello"), StatementId: aws.String("x"),
+		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("not a principal")}); apiCode(err) != "InvalidParameterValueException" {
+		t.Errorf("bad principal: %v", err)
+	}
+	if _, err := lc.RemovePermission(ctx, &lambdasdk.RemovePermissionInput{FunctionName: aws.String("hello"), StatementId: aws.String("missing")}); apiCode(err) != "ResourceNotFoundException" {
+		t.Errorf("RemovePermission(missing): %v", err)
+	}
+
+	// A user without Lambda permissions is denied; with lambda:GetFunction it may read.
+	must(rootIAM.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("dev")}))
+	key := must(rootIAM.CreateAccessKey(ctx, &iamsdk.CreateAccessKeyInput{UserName: aws.String("dev")})).AccessKey
+	dev := lambdaClient(ts, aws.ToString(key.AccessKeyId), aws.ToString(key.SecretAccessKey), "")
+	_, err := dev.GetFunction(ctx, &lambdasdk.GetFunctionInput{FunctionName: aws.String("hello")})
+	if apiCode(err) != "AccessDeniedException" || !strings.Contains(err.Error(), "lambda:GetFunction") {
+		t.Errorf("dev GetFunction: %v", err)
+	}
+	must(rootIAM.PutUserPolicy(ctx, &iamsdk.PutUserPolicyInput{UserName: aws.String("dev"), PolicyName: aws.String("read"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"lambda:GetFunction","Resource":"arn:aws:lambda:*:*:function:hello"}]}`)}))
+	must(dev.GetFunction(ctx, &lambdasdk.GetFunctionInput{FunctionName: aws.String("hello")}))
+	if _, err := dev.DeleteFunction(ctx, &lambdasdk.DeleteFunctionInput{FunctionName: aws.String("hello")}); apiCode(err) != "AccessDeniedException" {
+		t.Errorf("dev DeleteFunction: %v", err)
+	}
+
+	must(lc.DeleteFunctionUrlConfig(ctx, &lambdasdk.DeleteFunctionUrlConfigInput{FunctionName: aws.String("hello")}))
+	if _, err := lc.GetFunctionUrlConfig(ctx, &lambdasdk.GetFunctionUrlConfigInput{FunctionName: aws.String("hello")}); apiCode(err) != "ResourceNotFoundException" {
+		t.Errorf("URL after delete: %v", err)
+	}
+	must(lc.DeleteFunction(ctx, &lambdasdk.DeleteFunctionInput{FunctionName: aws.String("hello")}))
+	if _, err := lc.GetFunction(ctx, &lambdasdk.GetFunctionInput{FunctionName: aws.String("hello")}); apiCode(err) != "ResourceNotFoundException" {
+		t.Errorf("GetFunction after delete: %v", err)
+	}
+}
+
+// TestAWSCLILambdaWaiters checks that the CLI's waiters succeed.
+func TestAWSCLILambdaWaiters(t *testing.T) {
+	t.Parallel()
+	requireTool(t, "aws")
+	ts := startServer(t, t.TempDir(), nil)
+	root := rootCLI(t, ts)
+	var role struct{ Role struct{ Arn string } }
+	root.ok(&role, "iam", "create-role", "--role-name", "exec", "--assume-role-policy-document", lambdaTrust)
+	zipPath := t.TempDir() + "/fn.zip"
+	if err := writeFile(zipPath, zipOf(t, map[string]string{"index.js": helloJS})); err != nil {
+		t.Fatal(err)
+	}
+	root.ok(nil, "lambda", "create-function", "--function-name", "hello", "--runtime", "nodejs20.x", "--handler", "index.handler",
+		"--role", role.Role.Arn, "--zip-file", "fileb://"+zipPath)
+	root.ok(nil, "lambda", "wait", "function-active-v2", "--function-name", "hello")
+	root.ok(nil, "lambda", "update-function-code", "--function-name", "hello", "--zip-file", "fileb://"+zipPath)
+	root.ok(nil, "lambda", "wait", "function-updated-v2", "--function-name", "hello")
+	root.fails("ResourceNotFoundException", "Function not found", "lambda", "get-function", "--function-name", "nope")
+}
+
+func writeFile(path string, b []byte) error { return os.WriteFile(path, b, 0o600) }
