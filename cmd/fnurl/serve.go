@@ -32,6 +32,7 @@ type serveConfig struct {
 	Region          string
 	AccountID       string
 	MasterKeyFile   string
+	URLAuthModel    string
 	LogFormat       string
 	LogLevel        string
 	ShutdownTimeout time.Duration
@@ -72,6 +73,7 @@ func parseServeFlags(args []string, getenv func(string) string, out io.Writer) (
 	fs.StringVar(&c.Region, "region", env("FNURL_REGION", "us-east-1"), "AWS `region` this server answers for (env FNURL_REGION)")
 	fs.StringVar(&c.AccountID, "account-id", env("FNURL_ACCOUNT_ID", ""), "12-digit account `ID`; default: generated on first start and kept (env FNURL_ACCOUNT_ID)")
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", env("FNURL_MASTER_KEY_FILE", ""), "`file` holding the master key; default: DATA-DIR/master.key, created on first start; ignored when FNURL_MASTER_KEY is set (env FNURL_MASTER_KEY_FILE)")
+	fs.StringVar(&c.URLAuthModel, "url-auth-model", env("FNURL_URL_AUTH_MODEL", "legacy"), "permission `model` of function URLs: legacy (lambda:InvokeFunctionUrl suffices) or 2025 (also lambda:InvokeFunction, as AWS requires of new URLs since October 2025) (env FNURL_URL_AUTH_MODEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("FNURL_LOG_FORMAT", "text"), "log `format`: text or json (env FNURL_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", env("FNURL_LOG_LEVEL", "info"), "log `level`: debug, info, warn or error (env FNURL_LOG_LEVEL)")
 	shutdown := env("FNURL_SHUTDOWN_TIMEOUT", "30s")
@@ -123,6 +125,9 @@ Test only (never in production):
 	}
 	if c.MasterKeyFile == "" {
 		c.MasterKeyFile = filepath.Join(c.DataDir, "master.key")
+	}
+	if c.URLAuthModel != "legacy" && c.URLAuthModel != "2025" {
+		return nil, fmt.Errorf("url auth model %q: use legacy or 2025", c.URLAuthModel)
 	}
 	if !validRegion(c.Region) {
 		return nil, fmt.Errorf("region %q is not a region name like us-east-1", c.Region)
@@ -238,7 +243,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	tokens := sts.New(keys, ids, sts.Config{TestLifetime: c.testSessionLifetime})
 	fns := lambda.New(db, ids, ids.AccountID(), c.Region, nil)
-	srv := server.New(server.Config{Region: c.Region, Logger: log, Endpoint: endpoint}, ids, tokens, fns)
+	srv := server.New(server.Config{Region: c.Region, Logger: log, Endpoint: endpoint, URLAuthModel: c.URLAuthModel}, ids, tokens, fns)
 	log.Info("fnurl listening", "endpoint", endpoint, "account", ids.AccountID(), "region", c.Region, "data_dir", c.DataDir)
 	printBanner(stdout, endpoint, ids.AccountID(), c.Region, credFile, configFile, c.rootKeyID != "")
 

@@ -27,6 +27,7 @@ import (
 	"github.com/fnurl/fnurl/internal/authz"
 	"github.com/fnurl/fnurl/internal/awserr"
 	"github.com/fnurl/fnurl/internal/awsproto"
+	"github.com/fnurl/fnurl/internal/furl"
 	"github.com/fnurl/fnurl/internal/iam"
 	"github.com/fnurl/fnurl/internal/iamapi"
 	"github.com/fnurl/fnurl/internal/lambda"
@@ -61,6 +62,12 @@ type Config struct {
 	// Endpoint is the server's base URL (http://127.0.0.1:8686), used for
 	// path-style function URLs.
 	Endpoint string
+	// URLAuthModel is the permission model of function URLs: "legacy"
+	// (lambda:InvokeFunctionUrl suffices; the default) or "2025" (also
+	// lambda:InvokeFunction via the URL).
+	URLAuthModel string
+	// Invoker runs functions; nil means this server cannot run them.
+	Invoker lambda.Invoker
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 	// Logger receives the access log and errors; nil means slog.Default().
@@ -100,6 +107,7 @@ type Server struct {
 	log      *slog.Logger
 	auth     map[string]*authn.Authenticator
 	services map[string]http.Handler
+	urls     *furl.Handler
 }
 
 // New returns a server over the IAM, STS and Lambda domain services.
@@ -148,6 +156,8 @@ func New(cfg Config, ids *iam.Service, tokens *sts.Service, fns *lambda.Service)
 			}),
 		},
 	}
+	s.urls = &furl.Handler{Functions: fns, Authenticate: s.auth[ServiceLambda].Authenticate, Authz: az,
+		Invoker: cfg.Invoker, Model: cfg.URLAuthModel, Logger: cfg.Logger, Now: cfg.Now}
 	return s
 }
 
@@ -198,6 +208,11 @@ type requestInfo struct {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, info *requestInfo) {
+	if id, path, ok := functionURL(r); ok {
+		info.service = "lambda-url"
+		s.serveURL(w, r, id, path)
+		return
+	}
 	a, parseErr := sigv4.Parse(r)
 	if parseErr == nil {
 		info.service = a.Service
@@ -254,6 +269,71 @@ func remoteIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// functionURL recognises a function URL request: host-style
+// (<url-id>.lambda-url.<region>.<domain>) or path-style
+// (/lambda-url/<url-id>/<path>). path is what the function sees, with its
+// percent-encoding as sent.
+func functionURL(r *http.Request) (id, path string, ok bool) {
+	raw := r.RequestURI
+	if i := strings.IndexByte(raw, '?'); i >= 0 {
+		raw = raw[:i]
+	}
+	if raw == "" || raw[0] != '/' {
+		raw = r.URL.EscapedPath()
+	}
+	host := strings.ToLower(r.Host)
+	if label, rest, found := strings.Cut(host, "."); found && strings.HasPrefix(rest, "lambda-url.") && isURLID(label) {
+		if raw == "" {
+			raw = "/"
+		}
+		return label, raw, true
+	}
+	const prefix = "/lambda-url/"
+	if !strings.HasPrefix(raw, prefix) {
+		return "", "", false
+	}
+	rest := raw[len(prefix):]
+	id, tail, _ := strings.Cut(rest, "/")
+	if !isURLID(id) {
+		return id, "/", true // unknown URL: answered as AWS answers an unknown url-id
+	}
+	return id, "/" + tail, true
+}
+
+func isURLID(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// serveURL reads the body under the function URL limit and hands the
+// request to the data plane.
+func (s *Server) serveURL(w http.ResponseWriter, r *http.Request, id, path string) {
+	body, err := s.readBody(w, r, furl.MaxRequestBody)
+	if err != nil {
+		if awserr.CodeOf(err) == awserr.CodeRequestEntityTooLarge {
+			b := `{"Message":"Request must be smaller than 6291456 bytes for the InvokeFunction operation"}`
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("x-amzn-ErrorType", "RequestEntityTooLargeException")
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			io.WriteString(w, b)
+			return
+		}
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	ctx := authz.WithRequestInfo(r.Context(), &authz.RequestInfo{SourceIP: remoteIP(r), SecureTransport: r.TLS != nil,
+		UserAgent: r.UserAgent(), Region: s.cfg.Region})
+	s.urls.Serve(w, r.WithContext(ctx), id, path, body)
 }
 
 // fail writes err and returns its code for the access log.

@@ -1,0 +1,192 @@
+package furl
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestMapResponse(t *testing.T) {
+	tests := []struct {
+		name       string
+		payload    string
+		wantStatus int
+		wantBody   string
+		wantHeader map[string][]string
+		wantErr    bool
+	}{
+		{"structured", `{"statusCode":200,"body":"\"Hello from Lambda!\""}`, 200, `"Hello from Lambda!"`, map[string][]string{"Content-Type": {"application/json"}}, false},
+		{"status as string", `{"statusCode":"418","body":"teapot"}`, 418, "teapot", nil, false},
+		{"headers and cookies", `{"statusCode":201,"headers":{"Content-Type":"text/plain","X-A":"1"},"cookies":["a=1; Path=/","b=2"],"body":"ok"}`, 201, "ok",
+			map[string][]string{"Content-Type": {"text/plain"}, "X-A": {"1"}, "Set-Cookie": {"a=1; Path=/", "b=2"}}, false},
+		{"base64 body", `{"statusCode":200,"isBase64Encoded":true,"body":"` + base64.StdEncoding.EncodeToString([]byte{0, 1, 2, 255}) + `"}`, 200, "\x00\x01\x02\xff", nil, false},
+		{"object body", `{"statusCode":200,"body":{"a": [1, 2]}}`, 200, `{"a":[1,2]}`, nil, false},
+		{"no body", `{"statusCode":204}`, 204, "", nil, false},
+		{"plain object", `{"hello": "world"}`, 200, `{"hello":"world"}`, map[string][]string{"Content-Type": {"application/json"}}, false},
+		{"string", `"hello"`, 200, "hello", nil, false},
+		{"number", `3.1`, 200, "3.1", nil, false},
+		{"array", `["hello", 3, true]`, 200, `["hello",3,true]`, nil, false},
+		{"not json", `hello`, 0, "", nil, true},
+		{"bad status", `{"statusCode":"abc"}`, 0, "", nil, true},
+		{"status out of range", `{"statusCode":1000}`, 0, "", nil, true},
+		{"bad base64", `{"statusCode":200,"isBase64Encoded":true,"body":"***"}`, 0, "", nil, true},
+		{"empty", ``, 0, "", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := MapResponse([]byte(tt.payload))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("MapResponse(%s) error = %v, wantErr %v", tt.payload, err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			if got.Status != tt.wantStatus || string(got.Body) != tt.wantBody {
+				t.Errorf("MapResponse(%s) = %d %q, want %d %q", tt.payload, got.Status, got.Body, tt.wantStatus, tt.wantBody)
+			}
+			for k, want := range tt.wantHeader {
+				if g := got.Header.Values(k); !reflect.DeepEqual(g, want) {
+					t.Errorf("header %s = %q, want %q", k, g, want)
+				}
+			}
+		})
+	}
+}
+
+func FuzzMapResponse(f *testing.F) {
+	for _, s := range []string{`{"statusCode":200,"body":"x"}`, `"s"`, `[1]`, `{"statusCode":"200","headers":{"a":1},"cookies":["c"]}`, `{`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := MapResponse(b)
+		if err == nil && (r.Status < 100 || r.Status > 599) {
+			t.Fatalf("status %d out of range", r.Status)
+		}
+	})
+}
+
+func TestBuildEvent(t *testing.T) {
+	at := time.Date(2026, 11, 23, 12, 0, 1, 500e6, time.UTC)
+	h := http.Header{}
+	h.Add("Content-Type", "application/json")
+	h.Add("Cookie", "foo=bar; hello=hello")
+	h.Add("Header2", "h1")
+	h.Add("Header2", "h2")
+	h.Add("User-Agent", "curl/8")
+	h.Add("Authorization", "AWS4-HMAC-SHA256 Credential=...")
+	h.Add("X-Amz-Date", "20261123T120001Z")
+	iamAuth := &IAMAuthorizer{AccessKey: "AKIAEXAMPLE", AccountID: "111122223333", CallerID: "AIDAEXAMPLE",
+		UserArn: "arn:aws:iam::111122223333:user/alice", UserID: "AIDAEXAMPLE"}
+	r := &Request{Method: "POST", RawPath: "/pa%2Fth/1", RawQuery: "multi=foo&multi=%2Fbar&b=2", Header: h, Host: "127.0.0.1:8686",
+		RemoteAddr: "10.0.0.5:5555", Body: []byte(`{"hello": "world"}`), URLID: "abcdefghijklmnopqrstuvwxyz012345",
+		RequestID: "5bbd0e3e-fe7a-4299-9076-32d4de45391b", Time: at, IAM: iamAuth}
+	b, err := BuildEvent(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e map[string]any
+	if err := json.Unmarshal(b, &e); err != nil {
+		t.Fatal(err)
+	}
+	headers := e["headers"].(map[string]any)
+	rc := e["requestContext"].(map[string]any)
+	checks := []struct {
+		what string
+		got  any
+		want any
+	}{
+		{"version", e["version"], "2.0"},
+		{"routeKey", e["routeKey"], "$default"},
+		{"rawPath", e["rawPath"], "/pa%2Fth/1"},
+		{"rawQueryString", e["rawQueryString"], "multi=foo&multi=%2Fbar&b=2"},
+		{"cookies", e["cookies"], []any{"foo=bar", "hello=hello"}},
+		{"query", e["queryStringParameters"], map[string]any{"multi": "foo,/bar", "b": "2"}},
+		{"body", e["body"], `{"hello": "world"}`},
+		{"isBase64Encoded", e["isBase64Encoded"], false},
+		{"header join", headers["header2"], "h1,h2"},
+		{"cookie header kept", headers["cookie"], "foo=bar; hello=hello"},
+		{"authorization stripped", headers["authorization"], nil},
+		{"x-amz-date kept", headers["x-amz-date"], "20261123T120001Z"},
+		{"x-forwarded-for", headers["x-forwarded-for"], "10.0.0.5"},
+		{"host", headers["host"], "127.0.0.1:8686"},
+		{"accountId", rc["accountId"], "111122223333"},
+		{"apiId", rc["apiId"], "abcdefghijklmnopqrstuvwxyz012345"},
+		{"requestId", rc["requestId"], "5bbd0e3e-fe7a-4299-9076-32d4de45391b"},
+		{"time", rc["time"], "23/Nov/2026:12:00:01 +0000"},
+		{"timeEpoch", rc["timeEpoch"], float64(at.UnixMilli())},
+		{"http.method", rc["http"].(map[string]any)["method"], "POST"},
+		{"http.path", rc["http"].(map[string]any)["path"], "/pa%2Fth/1"},
+		{"http.sourceIp", rc["http"].(map[string]any)["sourceIp"], "10.0.0.5"},
+		{"http.userAgent", rc["http"].(map[string]any)["userAgent"], "curl/8"},
+		{"authorizer.iam.userArn", rc["authorizer"].(map[string]any)["iam"].(map[string]any)["userArn"], "arn:aws:iam::111122223333:user/alice"},
+		{"authorizer.iam.cognitoIdentity", rc["authorizer"].(map[string]any)["iam"].(map[string]any)["cognitoIdentity"], nil},
+	}
+	for _, c := range checks {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s = %#v, want %#v", c.what, c.got, c.want)
+		}
+	}
+
+	// NONE auth: no authorizer, anonymous account, authorization kept;
+	// binary and untyped bodies are base64; no query, cookies or body keys.
+	r.IAM = nil
+	r.RawQuery = ""
+	h.Del("Cookie")
+	h.Set("Content-Type", "application/octet-stream")
+	r.Body = []byte{0xff, 0x00}
+	b, _ = BuildEvent(r)
+	e = map[string]any{}
+	json.Unmarshal(b, &e)
+	rc = e["requestContext"].(map[string]any)
+	if rc["accountId"] != "anonymous" || rc["authorizer"] != nil || e["headers"].(map[string]any)["authorization"] == nil {
+		t.Errorf("NONE event: %s", b)
+	}
+	if e["isBase64Encoded"] != true || e["body"] != base64.StdEncoding.EncodeToString([]byte{0xff, 0x00}) {
+		t.Errorf("binary body: %v %v", e["isBase64Encoded"], e["body"])
+	}
+	for _, k := range []string{"queryStringParameters", "cookies"} {
+		if _, ok := e[k]; ok {
+			t.Errorf("%s present without a query/cookie", k)
+		}
+	}
+	r.Body = nil
+	b, _ = BuildEvent(r)
+	e = map[string]any{}
+	json.Unmarshal(b, &e)
+	if _, ok := e["body"]; ok || e["isBase64Encoded"] != false {
+		t.Errorf("no body: %s", b)
+	}
+}
+
+func TestIsText(t *testing.T) {
+	for ct, want := range map[string]bool{
+		"text/plain": true, "text/html; charset=utf-8": true, "application/json": true, "application/json; charset=utf-8": true,
+		"application/xml": true, "application/javascript": true, "": false, "application/x-www-form-urlencoded": false,
+		"multipart/form-data; boundary=x": false, "application/octet-stream": false, "idk": false, "application/ld+json": false,
+	} {
+		if got := isText(ct); got != want {
+			t.Errorf("isText(%q) = %v, want %v", ct, got, want)
+		}
+	}
+}
+
+func FuzzBuildEvent(f *testing.F) {
+	f.Add("/a%2Fb", "a=1&a=2&b", "text/plain", "foo=bar; x", []byte("body"))
+	f.Add("/", "%zz=%", "", "", []byte{0xff})
+	f.Fuzz(func(t *testing.T, path, query, ct, cookie string, body []byte) {
+		h := http.Header{}
+		h.Set("Content-Type", ct)
+		h.Set("Cookie", cookie)
+		b, err := BuildEvent(&Request{Method: "GET", RawPath: path, RawQuery: query, Header: h, Host: "h", RemoteAddr: "1.2.3.4:5",
+			Body: body, Time: time.Unix(0, 0)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !json.Valid(b) {
+			t.Fatalf("invalid JSON event: %s", b)
+		}
+	})
+}
