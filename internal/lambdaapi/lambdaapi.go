@@ -30,6 +30,8 @@ type Handler struct {
 	authz *authz.Authorizer
 	// URLBase turns a url-id into the FunctionUrl clients are given.
 	URLBase func(urlID string) string
+	// Invoker runs functions; nil means this server cannot run them.
+	Invoker lambda.Invoker
 	mux     *http.ServeMux
 }
 
@@ -66,6 +68,7 @@ func (h *Handler) routes() {
 	h.handle("DELETE /2017-10-31/functions/{name}/concurrency", h.deleteFunctionConcurrency)
 	h.handle("GET /2019-09-30/functions/{name}/concurrency", h.getFunctionConcurrency)
 
+	h.handle("POST /2015-03-31/functions/{name}/invocations", h.invoke)
 	h.handle("POST /2015-03-31/functions/{name}/policy", h.addPermission)
 	h.handle("GET /2015-03-31/functions/{name}/policy", h.getPolicy)
 	h.handle("DELETE /2015-03-31/functions/{name}/policy/{sid}", h.removePermission)

@@ -149,11 +149,9 @@ func New(cfg Config, ids *iam.Service, tokens *sts.Service, fns *lambda.Service)
 			ServiceLambda: {Service: ServiceLambda, Regions: []string{cfg.Region}, Verifier: lambdaVerifier, Lookup: lookup},
 		},
 		services: map[string]http.Handler{
-			ServiceSTS: stsapi.NewHandler(tokens, ids, az),
-			ServiceIAM: iamapi.NewHandler(ids, az),
-			ServiceLambda: lambdaapi.NewHandler(fns, az, func(id string) string {
-				return strings.TrimSuffix(cfg.Endpoint, "/") + "/lambda-url/" + id + "/"
-			}),
+			ServiceSTS:    stsapi.NewHandler(tokens, ids, az),
+			ServiceIAM:    iamapi.NewHandler(ids, az),
+			ServiceLambda: lambdaHandler(fns, az, cfg),
 		},
 	}
 	s.urls = &furl.Handler{Functions: fns, Authenticate: s.auth[ServiceLambda].Authenticate, Authz: az,
@@ -259,6 +257,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, info *requestInfo
 		UserAgent: r.UserAgent(), Region: a.Region})
 	r = r.WithContext(ctx)
 	s.services[a.Service].ServeHTTP(w, r)
+}
+
+func lambdaHandler(fns *lambda.Service, az *authz.Authorizer, cfg Config) http.Handler {
+	h := lambdaapi.NewHandler(fns, az, func(id string) string {
+		return strings.TrimSuffix(cfg.Endpoint, "/") + "/lambda-url/" + id + "/"
+	})
+	h.Invoker = cfg.Invoker
+	return h
 }
 
 // remoteIP is the address of the TCP peer: fnurl does not trust
