@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -325,4 +326,38 @@ func TestAWSCLIPolicies(t *testing.T) {
 	}
 	root.ok(nil, "iam", "delete-policy", "--policy-arn", arn)
 	root.fails("NoSuchEntity", "does not exist or is not attachable", "iam", "get-policy", "--policy-arn", arn)
+}
+
+func TestBoto3IAMWalkthrough(t *testing.T) {
+	t.Parallel()
+	py := requireTool(t, "python3")
+	dir := t.TempDir()
+	ts := startServer(t, dir, nil)
+	id, secret := rootCreds(t, dir)
+	cmd := exec.Command(py, "testdata/boto3_iam.py", ts.Endpoint, id, secret)
+	cmd.Env = append(os.Environ(), "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("boto3: %v\n%s", err, out)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("%s: %v", out, err)
+	}
+	want := map[string]any{
+		"duplicate": "EntityAlreadyExists", "denied_before": "AccessDenied", "malformed": "MalformedPolicyDocument",
+		"allowed_after_attach": "ok", "delete_attached_policy": "DeleteConflict", "denied_after_detach": "AccessDenied",
+		"session_key_prefix": "ASIA",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+	if got["session_arn"] != got["user_arn"] {
+		t.Errorf("session identity %v, want the user's ARN %v", got["session_arn"], got["user_arn"])
+	}
+	if doc, ok := got["policy_version_doc"].(map[string]any); !ok || doc["Version"] != "2012-10-17" {
+		t.Errorf("policy document = %v", got["policy_version_doc"])
+	}
 }
