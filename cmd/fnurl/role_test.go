@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	iamsdk "github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 )
@@ -187,4 +188,44 @@ func TestSDKPermissionsBoundary(t *testing.T) {
 	}
 	must(root.DeleteUserPermissionsBoundary(ctx, &iamsdk.DeleteUserPermissionsBoundaryInput{UserName: aws.String("bob")}))
 	must(bob.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("eve")}))
+}
+
+func TestSDKTagsLastUsedKeyInfo(t *testing.T) {
+	dir := t.TempDir()
+	ts := startServer(t, dir, nil)
+	id, secret := rootCreds(t, dir)
+	ctx := context.Background()
+	root, rootSTS := sdkClients(ts, id, secret, "")
+	must(root.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("tina"), Tags: []iamtypes.Tag{{Key: aws.String("team"), Value: aws.String("blue")}}}))
+	key := must(root.CreateAccessKey(ctx, &iamsdk.CreateAccessKeyInput{UserName: aws.String("tina")})).AccessKey
+	tina, _ := sdkClients(ts, aws.ToString(key.AccessKeyId), aws.ToString(key.SecretAccessKey), "")
+
+	lu := must(root.GetAccessKeyLastUsed(ctx, &iamsdk.GetAccessKeyLastUsedInput{AccessKeyId: key.AccessKeyId}))
+	if lu.AccessKeyLastUsed.LastUsedDate != nil || aws.ToString(lu.AccessKeyLastUsed.ServiceName) != "N/A" {
+		t.Errorf("unused key: %+v", lu.AccessKeyLastUsed)
+	}
+	// A policy that uses the caller's tag: only users of team blue may list.
+	must(root.PutUserPolicy(ctx, &iamsdk.PutUserPolicyInput{UserName: aws.String("tina"), PolicyName: aws.String("team"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"blue"}}}]}`)}))
+	must(tina.ListUsers(ctx, &iamsdk.ListUsersInput{}))
+	lu = must(root.GetAccessKeyLastUsed(ctx, &iamsdk.GetAccessKeyLastUsedInput{AccessKeyId: key.AccessKeyId}))
+	if lu.AccessKeyLastUsed.LastUsedDate == nil || aws.ToString(lu.AccessKeyLastUsed.ServiceName) != "iam" || aws.ToString(lu.UserName) != "tina" {
+		t.Errorf("used key: %+v", lu.AccessKeyLastUsed)
+	}
+	must(root.TagUser(ctx, &iamsdk.TagUserInput{UserName: aws.String("tina"), Tags: []iamtypes.Tag{{Key: aws.String("TEAM"), Value: aws.String("red")}}}))
+	tags := must(root.ListUserTags(ctx, &iamsdk.ListUserTagsInput{UserName: aws.String("tina")})).Tags
+	if len(tags) != 1 || aws.ToString(tags[0].Value) != "red" {
+		t.Errorf("tags after retagging with another case: %+v", tags)
+	}
+	if _, err := tina.ListUsers(ctx, &iamsdk.ListUsersInput{}); apiCode(err) != "AccessDenied" {
+		t.Errorf("after the tag changed: %v, want AccessDenied", err)
+	}
+	must(root.UntagUser(ctx, &iamsdk.UntagUserInput{UserName: aws.String("tina"), TagKeys: []string{"team"}}))
+	if tags := must(root.ListUserTags(ctx, &iamsdk.ListUserTagsInput{UserName: aws.String("tina")})).Tags; len(tags) != 0 {
+		t.Errorf("tags after untag: %+v", tags)
+	}
+	info := must(rootSTS.GetAccessKeyInfo(ctx, &sts.GetAccessKeyInfoInput{AccessKeyId: key.AccessKeyId}))
+	if aws.ToString(info.Account) != accountOf(t, ts, id, secret) {
+		t.Errorf("GetAccessKeyInfo = %s", aws.ToString(info.Account))
+	}
 }

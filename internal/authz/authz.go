@@ -26,6 +26,7 @@ type Policies interface {
 	IdentityPolicies(ctx context.Context, p *iam.Principal) ([]iam.StoredPolicy, error)
 	SessionPolicies(ctx context.Context, p *iam.Principal) ([]iam.StoredPolicy, error)
 	Boundary(ctx context.Context, p *iam.Principal) (*iam.StoredPolicy, error)
+	PrincipalTags(ctx context.Context, p *iam.Principal) ([]iam.Tag, error)
 }
 
 // Authorizer makes authorization decisions.
@@ -163,6 +164,13 @@ func (a *Authorizer) Decide(ctx context.Context, p *iam.Principal, q Query, opts
 	set.Resource = q.ResourcePolicy
 	set.ResourceMustAllow = q.ResourceMustAllow
 	req := &iampolicy.Request{Principal: Principal(p), Action: q.Action, Resource: q.Resource, Context: a.Context(ctx, p)}
+	tags, err := a.policies.PrincipalTags(ctx, p)
+	if err != nil {
+		return iampolicy.Decision{}, err
+	}
+	for _, t := range tags {
+		req.Context.Set("aws:PrincipalTag/"+t.Key, t.Value)
+	}
 	if q.Extra != nil {
 		q.Extra(&req.Context)
 	}

@@ -48,6 +48,7 @@ type Service struct {
 	account string
 	created time.Time
 	now     func() time.Time
+	use     keyUse
 }
 
 // RootCredentials are the root user's long-term credentials.

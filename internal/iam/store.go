@@ -46,4 +46,5 @@ type Store interface {
 	GroupStore
 	RoleStore
 	PolicyStore
+	TagStore
 }

@@ -94,6 +94,8 @@ var actions = map[string]action{
 
 	"SimulatePrincipalPolicy": (*Handler).simulatePrincipalPolicy,
 	"SimulateCustomPolicy":    (*Handler).simulateCustomPolicy,
+
+	"GetAccessKeyLastUsed": (*Handler).getAccessKeyLastUsed,
 }
 
 func init() {
@@ -106,6 +108,9 @@ func init() {
 		actions["Delete"+word+"Policy"] = deleteInlinePolicy(kind)
 		actions["List"+word+"Policies"] = listInlinePolicies(kind)
 		if kind != iam.KindGroup {
+			actions["Tag"+word] = tagEntity(kind)
+			actions["Untag"+word] = untagEntity(kind)
+			actions["List"+word+"Tags"] = listTags(kind)
 			actions["Put"+word+"PermissionsBoundary"] = putPermissionsBoundary(kind)
 			actions["Delete"+word+"PermissionsBoundary"] = deletePermissionsBoundary(kind)
 		}

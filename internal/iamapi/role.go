@@ -68,6 +68,10 @@ func (h *Handler) createRole(q *request) error {
 	if err != nil {
 		return err
 	}
+	tags := tagParams(q)
+	if err := iam.CheckTags(tags); err != nil {
+		return err
+	}
 	r, err := h.iam.CreateRole(q.r.Context(), name, path, q.params.Get("Description"), trust, ms)
 	if err != nil {
 		return err
@@ -77,6 +81,11 @@ func (h *Handler) createRole(q *request) error {
 			return err
 		}
 		r.PermissionsBoundary = boundary
+	}
+	if len(tags) > 0 {
+		if err := h.iam.TagEntity(q.r.Context(), iam.KindRole, name, tags); err != nil {
+			return err
+		}
 	}
 	return h.write(q, struct{ Role roleXML }{h.roleXML(r)})
 }

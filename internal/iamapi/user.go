@@ -60,6 +60,10 @@ func (h *Handler) createUser(q *request) error {
 	if err != nil {
 		return err
 	}
+	tags := tagParams(q)
+	if err := iam.CheckTags(tags); err != nil {
+		return err
+	}
 	u, err := h.iam.CreateUser(q.r.Context(), name, path)
 	if err != nil {
 		return err
@@ -69,6 +73,11 @@ func (h *Handler) createUser(q *request) error {
 			return err
 		}
 		u.PermissionsBoundary = boundary
+	}
+	if len(tags) > 0 {
+		if err := h.iam.TagEntity(q.r.Context(), iam.KindUser, name, tags); err != nil {
+			return err
+		}
 	}
 	return h.write(q, struct{ User userXML }{h.userXML(u)})
 }

@@ -108,6 +108,7 @@ type Server struct {
 	auth     map[string]*authn.Authenticator
 	services map[string]http.Handler
 	urls     *furl.Handler
+	ids      *iam.Service
 }
 
 // New returns a server over the IAM, STS and Lambda domain services.
@@ -141,6 +142,7 @@ func New(cfg Config, ids *iam.Service, tokens *sts.Service, fns *lambda.Service)
 	queryVerifier := &sigv4.Verifier{Now: cfg.Now, MaxSkew: cfg.QuerySkew}
 	lambdaVerifier := &sigv4.Verifier{Now: cfg.Now, MaxSkew: cfg.LambdaSkew}
 	s := &Server{
+		ids: ids,
 		cfg: cfg,
 		log: cfg.Logger,
 		auth: map[string]*authn.Authenticator{
@@ -250,6 +252,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, info *requestInfo
 		return
 	}
 	info.principal = p
+	if !p.Temporary {
+		if err := s.ids.RecordKeyUse(r.Context(), p.AccessKeyID, a.Service, a.Region); err != nil {
+			s.log.WarnContext(r.Context(), "recording access key use", "err", err)
+		}
+	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
 	ctx := authn.NewContext(r.Context(), p)

@@ -45,6 +45,7 @@ var actions = map[string]action{
 	"GetCallerIdentity": (*Handler).getCallerIdentity,
 	"GetSessionToken":   (*Handler).getSessionToken,
 	"AssumeRole":        (*Handler).assumeRole,
+	"GetAccessKeyInfo":  (*Handler).getAccessKeyInfo,
 }
 
 // sessionTokenActions are the only STS actions that credentials from
@@ -246,4 +247,20 @@ func (h *Handler) assumeRole(w http.ResponseWriter, r *http.Request, params url.
 		AssumedRoleUser  assumedRoleUserXML
 		PackedPolicySize int
 	}{credentialsOf(c), assumedRoleUserXML{AssumedRoleID: p.UserID, Arn: p.ARN}, 0})
+}
+
+var keyIDRE = regexp.MustCompile(`^\w{16,128}$`)
+
+// getAccessKeyInfo names the account an access key belongs to. Every key
+// fnurl issues belongs to its one account; like AWS, the answer does not
+// say whether the key exists.
+func (h *Handler) getAccessKeyInfo(w http.ResponseWriter, r *http.Request, params url.Values) error {
+	id := params.Get("AccessKeyId")
+	if !keyIDRE.MatchString(id) {
+		return validation(id, "accessKeyId", `Member must satisfy regular expression pattern: [\w]*`)
+	}
+	if err := h.authz.Authorize(r.Context(), authn.PrincipalFrom(r.Context()), "sts:GetAccessKeyInfo", "*"); err != nil {
+		return err
+	}
+	return awsproto.WriteQueryResult(w, r, "GetAccessKeyInfo", awsproto.NamespaceSTS, struct{ Account string }{h.iam.AccountID()})
 }

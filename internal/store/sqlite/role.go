@@ -77,6 +77,9 @@ func (db *DB) DeleteRole(ctx context.Context, name string) error {
 		if err := entityInUse(ctx, tx, iam.KindRole, id); err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM entity_tags WHERE entity_kind = 'role' AND entity_id = ?`, id); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM roles WHERE role_id = ?`, id)
 		return err
 	})

@@ -122,6 +122,9 @@ func (db *DB) DeleteUser(ctx context.Context, name string) error {
 		if n > 0 {
 			return iam.ErrInGroups
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM entity_tags WHERE entity_kind = 'user' AND entity_id = ?`, id); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM users WHERE user_id = ?`, id)
 		return err
 	})
