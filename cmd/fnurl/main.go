@@ -4,6 +4,8 @@
 // Usage:
 //
 //	fnurl serve [flags]     run the server
+//	fnurl invoke URL        call a function URL, signed with your AWS credentials
+//	fnurl presign URL       print a presigned function URL
 //	fnurl version           print the version
 //	fnurl help [command]    show help
 //
@@ -42,6 +44,8 @@ const usage = `fnurl: AWS Lambda function URLs with IAM, self-hosted.
 
 Usage:
   fnurl serve [flags]     run the server (fnurl help serve for flags)
+  fnurl invoke URL        call a function URL, signed with your AWS credentials
+  fnurl presign URL       print a presigned function URL
   fnurl version           print the version
   fnurl help [command]    show help for a command
 `
@@ -56,12 +60,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "serve":
 		return runServe(ctx, args[1:], getenv, stdout, stderr)
+	case "invoke":
+		return runInvoke(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
+	case "presign":
+		return runPresign(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "fnurl", version())
 		return nil
 	case "help", "-h", "-help", "--help":
-		if len(args) > 1 && args[1] == "serve" {
-			return runServe(ctx, []string{"-h"}, getenv, stdout, stdout)
+		if len(args) > 1 {
+			switch args[1] {
+			case "serve":
+				return runServe(ctx, []string{"-h"}, getenv, stdout, stdout)
+			case "invoke":
+				return runInvoke(ctx, []string{"-h"}, getenv, os.Stdin, stdout, stdout)
+			case "presign":
+				return runPresign(ctx, []string{"-h"}, getenv, stdout, stdout)
+			}
 		}
 		fmt.Fprint(stdout, usage)
 		return nil
