@@ -6,6 +6,8 @@
 //	fnurl serve [flags]     run the server
 //	fnurl invoke URL        call a function URL, signed with your AWS credentials
 //	fnurl presign URL       print a presigned function URL
+//	fnurl audit             print the audit trail (--follow, --denied, ...)
+//	fnurl explain ID        explain the decision on one request
 //	fnurl version           print the version
 //	fnurl help [command]    show help
 //
@@ -46,6 +48,8 @@ Usage:
   fnurl serve [flags]     run the server (fnurl help serve for flags)
   fnurl invoke URL        call a function URL, signed with your AWS credentials
   fnurl presign URL       print a presigned function URL
+  fnurl audit             print the audit trail (--follow, --denied, ...)
+  fnurl explain ID        explain the decision on one request
   fnurl version           print the version
   fnurl help [command]    show help for a command
 `
@@ -64,6 +68,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runInvoke(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "presign":
 		return runPresign(ctx, args[1:], getenv, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, args[1:], getenv, stdout, stderr)
+	case "explain":
+		return runExplain(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "fnurl", version())
 		return nil
@@ -76,6 +84,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 				return runInvoke(ctx, []string{"-h"}, getenv, os.Stdin, stdout, stdout)
 			case "presign":
 				return runPresign(ctx, []string{"-h"}, getenv, stdout, stdout)
+			case "audit":
+				return runAudit(ctx, []string{"-h"}, getenv, stdout, stdout)
+			case "explain":
+				return runExplain(ctx, []string{"-h"}, getenv, stdout, stdout)
 			}
 		}
 		fmt.Fprint(stdout, usage)

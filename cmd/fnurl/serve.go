@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fnurl/fnurl/internal/audit"
 	"github.com/fnurl/fnurl/internal/iam"
 	"github.com/fnurl/fnurl/internal/keyring"
 	"github.com/fnurl/fnurl/internal/lambda"
@@ -33,6 +34,8 @@ type serveConfig struct {
 	AccountID       string
 	MasterKeyFile   string
 	URLAuthModel    string
+	AuditLog        string
+	AuditRetention  time.Duration
 	LogFormat       string
 	LogLevel        string
 	ShutdownTimeout time.Duration
@@ -74,6 +77,12 @@ func parseServeFlags(args []string, getenv func(string) string, out io.Writer) (
 	fs.StringVar(&c.AccountID, "account-id", env("FNURL_ACCOUNT_ID", ""), "12-digit account `ID`; default: generated on first start and kept (env FNURL_ACCOUNT_ID)")
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", env("FNURL_MASTER_KEY_FILE", ""), "`file` holding the master key; default: DATA-DIR/master.key, created on first start; ignored when FNURL_MASTER_KEY is set (env FNURL_MASTER_KEY_FILE)")
 	fs.StringVar(&c.URLAuthModel, "url-auth-model", env("FNURL_URL_AUTH_MODEL", "legacy"), "permission `model` of function URLs: legacy (lambda:InvokeFunctionUrl suffices) or 2025 (also lambda:InvokeFunction, as AWS requires of new URLs since October 2025) (env FNURL_URL_AUTH_MODEL)")
+	fs.StringVar(&c.AuditLog, "audit-log", env("FNURL_AUDIT_LOG", ""), "also write every audit event as a JSON line to this `file` (- for standard output); the store keeps them either way (env FNURL_AUDIT_LOG)")
+	retention := env("FNURL_AUDIT_RETENTION", "720h")
+	fs.Func("audit-retention", "how long the store keeps audit events, a `duration` (default 720h; env FNURL_AUDIT_RETENTION)", func(s string) error {
+		retention = s
+		return nil
+	})
 	fs.StringVar(&c.LogFormat, "log-format", env("FNURL_LOG_FORMAT", "text"), "log `format`: text or json (env FNURL_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", env("FNURL_LOG_LEVEL", "info"), "log `level`: debug, info, warn or error (env FNURL_LOG_LEVEL)")
 	shutdown := env("FNURL_SHUTDOWN_TIMEOUT", "30s")
@@ -116,6 +125,9 @@ Test only (never in production):
 		return nil, fmt.Errorf("shutdown timeout %q is not a duration like 30s", shutdown)
 	}
 	c.ShutdownTimeout = d
+	if c.AuditRetention, err = time.ParseDuration(retention); err != nil || c.AuditRetention <= 0 {
+		return nil, fmt.Errorf("audit retention %q is not a positive duration like 720h", retention)
+	}
 	if v := getenv("FNURL_TEST_SESSION_LIFETIME"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
@@ -243,7 +255,24 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	tokens := sts.New(keys, ids, sts.Config{TestLifetime: c.testSessionLifetime})
 	fns := lambda.New(db, ids, ids.AccountID(), c.Region, nil)
-	srv := server.New(server.Config{Region: c.Region, Logger: log, Endpoint: endpoint, URLAuthModel: c.URLAuthModel}, ids, tokens, fns)
+	auditCfg := audit.Config{Store: db, Retention: c.AuditRetention, Logger: log}
+	switch c.AuditLog {
+	case "":
+	case "-":
+		auditCfg.JSONLines = stdout
+	default:
+		f, err := os.OpenFile(c.AuditLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("audit log: %w", err)
+		}
+		defer f.Close()
+		auditCfg.JSONLines = f
+	}
+	auditLog := audit.New(auditCfg)
+	defer auditLog.Close()
+	srv := server.New(server.Config{Region: c.Region, Logger: log, Endpoint: endpoint, URLAuthModel: c.URLAuthModel,
+		Audit: auditLog, AuditStore: db}, ids, tokens, fns)
 	log.Info("fnurl listening", "endpoint", endpoint, "account", ids.AccountID(), "region", c.Region, "data_dir", c.DataDir)
 	printBanner(stdout, endpoint, ids.AccountID(), c.Region, credFile, configFile, c.rootKeyID != "")
 

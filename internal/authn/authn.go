@@ -95,3 +95,19 @@ func PrincipalFrom(ctx context.Context) *iam.Principal {
 	p, _ := ctx.Value(principalKey{}).(*iam.Principal)
 	return p
 }
+
+// CredentialType names the kind of credentials that signed a request, for
+// audit records: root, user, session (GetSessionToken) or assumed-role.
+func CredentialType(p *iam.Principal) string {
+	switch {
+	case p == nil:
+		return "anonymous"
+	case p.Type == iam.PrincipalAssumedRole:
+		return "assumed-role"
+	case p.Temporary:
+		return "session"
+	case p.Type == iam.PrincipalAccount:
+		return "root"
+	}
+	return "user"
+}

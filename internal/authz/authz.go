@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fnurl/fnurl/internal/audit"
 	"github.com/fnurl/fnurl/internal/awserr"
 	"github.com/fnurl/fnurl/internal/iam"
 	"github.com/fnurl/fnurl/internal/iampolicy"
@@ -152,6 +153,9 @@ type Query struct {
 	ResourceMustAllow bool
 	// Extra adds service-specific condition keys.
 	Extra func(*iampolicy.Context)
+	// Advisory decisions are not recorded in the request's audit entry:
+	// the caller uses them for a note, not to decide.
+	Advisory bool
 }
 
 // Decide evaluates q for p with the identity-based and session policies of
@@ -174,7 +178,31 @@ func (a *Authorizer) Decide(ctx context.Context, p *iam.Principal, q Query, opts
 	if q.Extra != nil {
 		q.Extra(&req.Context)
 	}
-	return iampolicy.Evaluate(req, set, opts...), nil
+	d := iampolicy.Evaluate(req, set, opts...)
+	if !q.Advisory {
+		if e := audit.FromContext(ctx); e != nil {
+			switch {
+			case d.Allowed():
+				e.Decide(q.Action, q.Resource, audit.Allowed, "")
+			default:
+				reason := Reason(d)
+				if d.Explanation == nil {
+					// Explain the denial for the operator: evaluating again
+					// with explanations costs only on this path.
+					x := iampolicy.Evaluate(req, set, iampolicy.WithExplanation())
+					reason = x.Explain()
+				} else {
+					reason = d.Explain()
+				}
+				result := audit.ImplicitDeny
+				if d.Result == iampolicy.ExplicitDeny {
+					result = audit.ExplicitDeny
+				}
+				e.Decide(q.Action, q.Resource, result, reason)
+			}
+		}
+	}
+	return d, nil
 }
 
 // ParsePolicy parses a stored document, through the cache.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/fnurl/fnurl/internal/audit"
 	"github.com/fnurl/fnurl/internal/awserr"
 )
 
@@ -56,6 +57,7 @@ func JSONCode(code string) string {
 func WriteJSONError(w http.ResponseWriter, r *http.Request, err error) *awserr.Error {
 	e := awserr.As(err)
 	code := JSONCode(e.Code)
+	audit.FromContext(r.Context()).Update(func(ev *audit.Event) { ev.ErrorCode = code })
 	typ := "User"
 	if e.Internal() {
 		typ = "Service"

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/fnurl/fnurl/internal/audit"
 	"github.com/fnurl/fnurl/internal/awserr"
 )
 
@@ -100,6 +101,7 @@ type queryError struct {
 // internal failures.
 func WriteQueryError(w http.ResponseWriter, r *http.Request, ns string, err error) *awserr.Error {
 	e := awserr.As(err)
+	audit.FromContext(r.Context()).Update(func(ev *audit.Event) { ev.ErrorCode = e.Code })
 	typ := "Sender"
 	if e.Internal() {
 		typ = "Receiver"

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fnurl/fnurl/internal/audit"
 	"github.com/fnurl/fnurl/internal/authn"
 	"github.com/fnurl/fnurl/internal/authz"
 	"github.com/fnurl/fnurl/internal/awserr"
@@ -86,11 +87,16 @@ func writeRaw(w http.ResponseWriter, status int, errType, body string) {
 func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, urlID, path string, body []byte) {
 	ctx := r.Context()
 	log := h.Logger.With("request_id", awsproto.RequestID(ctx), "url_id", urlID)
+	entry := audit.FromContext(ctx)
+	entry.Update(func(ev *audit.Event) { ev.Action, ev.Resource = "lambda:InvokeFunctionUrl", "url/"+urlID })
 	cfg, err := h.Functions.URLByID(ctx, urlID)
 	if err != nil {
 		if !errors.Is(err, lambda.ErrNotFound) {
 			log.ErrorContext(ctx, "function URL lookup", "err", err)
 		}
+		entry.Update(func(ev *audit.Event) {
+			ev.Decision, ev.Reason = audit.NotFound, "no function URL has the url-id "+urlID
+		})
 		writeRaw(w, http.StatusForbidden, "AccessDeniedException", bodyNoSuchURL)
 		return
 	}
@@ -115,6 +121,10 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, urlID, path stri
 		if err != nil {
 			e := awserr.As(err)
 			log.InfoContext(ctx, "function URL request not authenticated", "code", e.Code, "reason", e.Message)
+			entry.Update(func(ev *audit.Event) {
+				ev.Decision, ev.Reason, ev.ErrorCode = audit.AuthFailed, e.Message, e.Code
+				ev.Resource = h.Functions.ARN(fn.Name)
+			})
 			switch e.Code {
 			case awserr.CodeMissingAuthenticationToken:
 				writeRaw(w, http.StatusForbidden, "AccessDeniedException", bodyForbidden)
@@ -128,6 +138,12 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, urlID, path stri
 			return
 		}
 	}
+	entry.Update(func(ev *audit.Event) {
+		ev.CredentialType = authn.CredentialType(p)
+		if p != nil {
+			ev.PrincipalARN, ev.AccessKeyID = p.ARN, p.AccessKeyID
+		}
+	})
 	if err := h.authorize(ctx, log, p, fn, cfg); err != nil {
 		if !errors.Is(err, errDenied) {
 			awsproto.LogInternal(ctx, awserr.As(err))
@@ -169,7 +185,7 @@ func (h *Handler) authorize(ctx context.Context, log *slog.Logger, p *iam.Princi
 	urlQuery := authz.Query{Action: "lambda:InvokeFunctionUrl", Resource: resource, ResourcePolicy: rp,
 		Extra: func(c *iampolicy.Context) { c.Set("lambda:FunctionUrlAuthType", cfg.AuthType) }}
 	invokeQuery := authz.Query{Action: "lambda:InvokeFunction", Resource: resource, ResourcePolicy: rp,
-		Extra: func(c *iampolicy.Context) { c.Set("lambda:InvokedViaFunctionUrl", "true") }}
+		Extra: func(c *iampolicy.Context) { c.Set("lambda:InvokedViaFunctionUrl", "true") }, Advisory: h.Model != Model2025}
 	caller := "anonymous"
 	if p != nil {
 		caller = p.ARN
@@ -191,8 +207,9 @@ func (h *Handler) authorize(ctx context.Context, log *slog.Logger, p *iam.Princi
 			h.logDenied(ctx, log, p, invokeQuery, caller)
 			return errDenied
 		}
-		log.InfoContext(ctx, "function URL allowed under the legacy permission model; AWS's 2025 model would deny it",
-			"principal", caller, "missing", "lambda:InvokeFunction with lambda:InvokedViaFunctionUrl = true", "function", resource)
+		note := "allowed under the legacy permission model; AWS's 2025 model would deny it: no policy allows lambda:InvokeFunction with lambda:InvokedViaFunctionUrl = true on " + resource
+		log.InfoContext(ctx, "function URL "+note, "principal", caller)
+		audit.FromContext(ctx).Update(func(ev *audit.Event) { ev.Reason = note })
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/fnurl/fnurl/internal/audit"
 	"github.com/fnurl/fnurl/internal/authn"
 	"github.com/fnurl/fnurl/internal/awserr"
 	"github.com/fnurl/fnurl/internal/awsproto"
@@ -143,6 +144,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 		return awserr.Errorf(awserr.CodeInvalidAction, http.StatusBadRequest, "Could not find operation %s for version %s", name, v)
 	}
 	act, ok := actions[name]
+	audit.FromContext(r.Context()).Update(func(ev *audit.Event) { ev.Action = "iam:" + name })
 	if !ok {
 		return awserr.Errorf(awserr.CodeInvalidAction, http.StatusBadRequest, "Could not find operation %s for version %s", name, Version)
 	}

@@ -23,6 +23,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fnurl/fnurl/internal/audit"
+	"github.com/fnurl/fnurl/internal/auditapi"
 	"github.com/fnurl/fnurl/internal/authn"
 	"github.com/fnurl/fnurl/internal/authz"
 	"github.com/fnurl/fnurl/internal/awserr"
@@ -42,6 +44,7 @@ const (
 	ServiceSTS    = "sts"
 	ServiceIAM    = "iam"
 	ServiceLambda = "lambda"
+	ServiceFnurl  = "fnurl" // fnurl's own operator APIs (the audit trail)
 )
 
 // Config configures a Server. Zero values mean the documented defaults.
@@ -68,6 +71,10 @@ type Config struct {
 	URLAuthModel string
 	// Invoker runs functions; nil means this server cannot run them.
 	Invoker lambda.Invoker
+	// Audit receives one event per request; nil records none. AuditStore
+	// is where it writes, for reading the trail back.
+	Audit      *audit.Log
+	AuditStore audit.Store
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 	// Logger receives the access log and errors; nil means slog.Default().
@@ -149,11 +156,13 @@ func New(cfg Config, ids *iam.Service, tokens *sts.Service, fns *lambda.Service)
 			ServiceSTS:    {Service: ServiceSTS, Regions: globalRegions, Verifier: queryVerifier, Lookup: lookup},
 			ServiceIAM:    {Service: ServiceIAM, Regions: globalRegions, Verifier: queryVerifier, Lookup: iamLookup},
 			ServiceLambda: {Service: ServiceLambda, Regions: []string{cfg.Region}, Verifier: lambdaVerifier, Lookup: lookup},
+			ServiceFnurl:  {Service: ServiceFnurl, Regions: globalRegions, Verifier: queryVerifier, Lookup: lookup},
 		},
 		services: map[string]http.Handler{
 			ServiceSTS:    stsapi.NewHandler(tokens, ids, az),
 			ServiceIAM:    iamapi.NewHandler(ids, az),
 			ServiceLambda: lambdaHandler(fns, az, cfg),
+			ServiceFnurl:  auditHandler(az, cfg),
 		},
 	}
 	s.urls = &furl.Handler{Functions: fns, Authenticate: s.auth[ServiceLambda].Authenticate, Authz: az,
@@ -166,7 +175,7 @@ var errInvalidToken = awserr.New(awserr.CodeInvalidClientTokenID, http.StatusFor
 // writeError writes err in the protocol of service.
 func writeError(w http.ResponseWriter, r *http.Request, service string, err error) *awserr.Error {
 	switch service {
-	case ServiceLambda:
+	case ServiceLambda, ServiceFnurl:
 		return awsproto.WriteJSONError(w, r, err)
 	case ServiceIAM:
 		return awsproto.WriteQueryError(w, r, awsproto.NamespaceIAM, err)
@@ -181,6 +190,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := awsproto.NewRequestID()
 	w.Header().Set(awsproto.HeaderRequestID, id)
 	ctx := awsproto.WithRequestID(r.Context(), id)
+	ctx, entry := audit.NewContext(ctx)
+	entry.Update(func(ev *audit.Event) {
+		ev.Time, ev.RequestID, ev.SourceIP, ev.UserAgent = start.UTC(), id, remoteIP(r), r.UserAgent()
+	})
 	r = r.WithContext(ctx)
 	rec := &recorder{ResponseWriter: w}
 	info := &requestInfo{}
@@ -196,6 +209,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		s.accessLog(r, rec, info, start)
+		s.recordAudit(entry, rec, info, start)
 	}()
 	s.serve(rec, r, info)
 }
@@ -229,6 +243,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, info *requestInfo
 		return
 	}
 	if parseErr != nil {
+		audit.FromContext(r.Context()).Update(func(ev *audit.Event) {
+			ev.Decision, ev.Reason = audit.AuthFailed, awserr.As(authn.FromSigV4(parseErr)).Message
+		})
 		if info.service != ServiceLambda && r.Method == http.MethodPost && r.URL.Query().Get("Action") == "" {
 			// An unsigned query-protocol POST names its action in the body.
 			if v, err := url.ParseQuery(string(body)); err == nil {
@@ -248,6 +265,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, info *requestInfo
 	}
 	p, err := au.Authenticate(r.Context(), r, a, sigv4.PayloadHash(body))
 	if err != nil {
+		e := awserr.As(err)
+		audit.FromContext(r.Context()).Update(func(ev *audit.Event) {
+			ev.Decision, ev.Reason, ev.AccessKeyID = audit.AuthFailed, e.Code+": "+e.Message, a.AccessKeyID
+		})
 		info.errCode = s.fail(w, r, info.service, err)
 		return
 	}
@@ -264,6 +285,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, info *requestInfo
 		UserAgent: r.UserAgent(), Region: a.Region})
 	r = r.WithContext(ctx)
 	s.services[a.Service].ServeHTTP(w, r)
+}
+
+func auditHandler(az *authz.Authorizer, cfg Config) http.Handler {
+	h := &auditapi.Handler{Log: cfg.Audit, Authorize: func(r *http.Request, p *iam.Principal) error {
+		return az.Authorize(r.Context(), p, auditapi.Action, "*")
+	}}
+	if cfg.Audit != nil {
+		h.Store = cfg.AuditStore
+	}
+	if h.Store == nil {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, r, ServiceFnurl, awserr.New("ResourceNotFoundException", http.StatusNotFound, "The audit trail is not kept by this server."))
+		})
+	}
+	return h
 }
 
 func lambdaHandler(fns *lambda.Service, az *authz.Authorizer, cfg Config) http.Handler {
@@ -399,6 +435,9 @@ func guessService(r *http.Request) string {
 	if isLambdaPath(r.URL.Path) {
 		return ServiceLambda
 	}
+	if strings.HasPrefix(r.URL.Path, "/_fnurl/") {
+		return ServiceFnurl
+	}
 	if a := r.URL.Query().Get("Action"); a != "" {
 		return serviceOfAction(a)
 	}
@@ -483,6 +522,29 @@ func (s *Server) accessLog(r *http.Request, rec *recorder, info *requestInfo, st
 		attrs = append(attrs, slog.String("error", info.errCode))
 	}
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+}
+
+// recordAudit completes the request's audit event and hands it to the log.
+func (s *Server) recordAudit(e *audit.Entry, rec *recorder, info *requestInfo, start time.Time) {
+	if s.cfg.Audit == nil {
+		return
+	}
+	e.Update(func(ev *audit.Event) {
+		ev.Service, ev.Status = info.service, rec.status
+		ev.LatencyMS = float64(s.cfg.Now().Sub(start).Microseconds()) / 1000
+		if p := info.principal; p != nil {
+			ev.PrincipalARN, ev.AccessKeyID, ev.CredentialType = p.ARN, p.AccessKeyID, authn.CredentialType(p)
+		} else if ev.CredentialType == "" {
+			ev.CredentialType = "anonymous"
+		}
+		if ev.ErrorCode == "" && info.errCode != "" {
+			ev.ErrorCode = info.errCode
+		}
+		if ev.Decision == "" && rec.status < 400 {
+			ev.Decision = audit.Allowed
+		}
+	})
+	s.cfg.Audit.Record(e.Event())
 }
 
 // HTTPServer returns an http.Server for s with fnurl's connection limits:

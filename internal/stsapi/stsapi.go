@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fnurl/fnurl/internal/audit"
 	"github.com/fnurl/fnurl/internal/authn"
 	"github.com/fnurl/fnurl/internal/authz"
 	"github.com/fnurl/fnurl/internal/awserr"
@@ -81,6 +82,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 		return awserr.Errorf(awserr.CodeInvalidAction, http.StatusBadRequest, "Could not find operation %s for version %s", name, v)
 	}
 	act, ok := actions[name]
+	audit.FromContext(r.Context()).Update(func(ev *audit.Event) { ev.Action = "sts:" + name })
 	if !ok {
 		return awserr.Errorf(awserr.CodeInvalidAction, http.StatusBadRequest, "Could not find operation %s for version %s", name, Version)
 	}

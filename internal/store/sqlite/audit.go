@@ -1,0 +1,88 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"github.com/fnurl/fnurl/internal/audit"
+)
+
+var _ audit.Store = (*DB)(nil)
+
+// InsertAuditEvents implements audit.Store: one transaction per batch.
+func (db *DB) InsertAuditEvents(ctx context.Context, evs []audit.Event) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `INSERT INTO audit_events (time, request_id, source_ip, user_agent, principal_arn, access_key_id,
+			credential_type, service, action, resource, decision, reason, error_code, status, latency_ms)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, e := range evs {
+			if _, err := st.ExecContext(ctx, e.Time.UnixMilli(), e.RequestID, e.SourceIP, e.UserAgent, e.PrincipalARN, e.AccessKeyID,
+				e.CredentialType, e.Service, e.Action, e.Resource, e.Decision, e.Reason, e.ErrorCode, e.Status, e.LatencyMS); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// AuditEvents implements audit.Store.
+func (db *DB) AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, error) {
+	var where []string
+	var args []any
+	where = append(where, "id > ?")
+	args = append(args, f.AfterID)
+	if f.RequestID != "" {
+		where = append(where, "request_id = ?")
+		args = append(args, f.RequestID)
+	}
+	if f.Denied {
+		where = append(where, "decision IN ('explicit_deny', 'implicit_deny', 'authentication_failed')")
+	}
+	if f.Principal != "" {
+		where = append(where, "instr(principal_arn, ?) > 0")
+		args = append(args, f.Principal)
+	}
+	if f.Function != "" {
+		where = append(where, "instr(resource, ?) > 0")
+		args = append(args, ":function:"+f.Function)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	args = append(args, limit)
+	rows, err := db.read.QueryContext(ctx, `SELECT id, time, request_id, source_ip, user_agent, principal_arn, access_key_id, credential_type,
+		service, action, resource, decision, reason, error_code, status, latency_ms FROM audit_events
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY id LIMIT ?`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []audit.Event
+	for rows.Next() {
+		var e audit.Event
+		var t int64
+		if err := rows.Scan(&e.ID, &t, &e.RequestID, &e.SourceIP, &e.UserAgent, &e.PrincipalARN, &e.AccessKeyID, &e.CredentialType,
+			&e.Service, &e.Action, &e.Resource, &e.Decision, &e.Reason, &e.ErrorCode, &e.Status, &e.LatencyMS); err != nil {
+			return nil, err
+		}
+		e.Time = fromMillis(t)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// DeleteAuditEventsBefore implements audit.Store.
+func (db *DB) DeleteAuditEventsBefore(ctx context.Context, t time.Time) (int64, error) {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM audit_events WHERE time < ?`, t.UnixMilli())
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
