@@ -35,6 +35,7 @@ type serveConfig struct {
 	MasterKeyFile   string
 	URLAuthModel    string
 	AuditLog        string
+	Metrics         string
 	AuditRetention  time.Duration
 	LogFormat       string
 	LogLevel        string
@@ -83,6 +84,7 @@ func parseServeFlags(args []string, getenv func(string) string, out io.Writer) (
 		retention = s
 		return nil
 	})
+	fs.StringVar(&c.Metrics, "metrics", env("FNURL_METRICS", "open"), "`access` to Prometheus metrics at /metrics: open (no authentication; keep the listener private) or off (env FNURL_METRICS)")
 	fs.StringVar(&c.LogFormat, "log-format", env("FNURL_LOG_FORMAT", "text"), "log `format`: text or json (env FNURL_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", env("FNURL_LOG_LEVEL", "info"), "log `level`: debug, info, warn or error (env FNURL_LOG_LEVEL)")
 	shutdown := env("FNURL_SHUTDOWN_TIMEOUT", "30s")
@@ -137,6 +139,9 @@ Test only (never in production):
 	}
 	if c.MasterKeyFile == "" {
 		c.MasterKeyFile = filepath.Join(c.DataDir, "master.key")
+	}
+	if c.Metrics != "open" && c.Metrics != "off" {
+		return nil, fmt.Errorf("metrics %q: use open or off", c.Metrics)
 	}
 	if c.URLAuthModel != "legacy" && c.URLAuthModel != "2025" {
 		return nil, fmt.Errorf("url auth model %q: use legacy or 2025", c.URLAuthModel)
@@ -272,7 +277,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	auditLog := audit.New(auditCfg)
 	defer auditLog.Close()
 	srv := server.New(server.Config{Region: c.Region, Logger: log, Endpoint: endpoint, URLAuthModel: c.URLAuthModel,
-		Audit: auditLog, AuditStore: db}, ids, tokens, fns)
+		Audit: auditLog, AuditStore: db, MetricsOpen: c.Metrics == "open"}, ids, tokens, fns)
 	log.Info("fnurl listening", "endpoint", endpoint, "account", ids.AccountID(), "region", c.Region, "data_dir", c.DataDir)
 	printBanner(stdout, endpoint, ids.AccountID(), c.Region, credFile, configFile, c.rootKeyID != "")
 

@@ -34,6 +34,7 @@ import (
 	"github.com/fnurl/fnurl/internal/iamapi"
 	"github.com/fnurl/fnurl/internal/lambda"
 	"github.com/fnurl/fnurl/internal/lambdaapi"
+	"github.com/fnurl/fnurl/internal/metrics"
 	"github.com/fnurl/fnurl/internal/sigv4"
 	"github.com/fnurl/fnurl/internal/sts"
 	"github.com/fnurl/fnurl/internal/stsapi"
@@ -71,6 +72,10 @@ type Config struct {
 	URLAuthModel string
 	// Invoker runs functions; nil means this server cannot run them.
 	Invoker lambda.Invoker
+	// Metrics receives the server's metrics; nil means a private registry.
+	// MetricsOpen serves them at /metrics without authentication.
+	Metrics     *metrics.Registry
+	MetricsOpen bool
 	// Audit receives one event per request; nil records none. AuditStore
 	// is where it writes, for reading the trail back.
 	Audit      *audit.Log
@@ -111,6 +116,7 @@ func (c *Config) setDefaults() {
 // Server is the http.Handler for every fnurl API.
 type Server struct {
 	cfg      Config
+	m        serverMetrics
 	log      *slog.Logger
 	auth     map[string]*authn.Authenticator
 	services map[string]http.Handler
@@ -165,6 +171,11 @@ func New(cfg Config, ids *iam.Service, tokens *sts.Service, fns *lambda.Service)
 			ServiceFnurl:  auditHandler(az, cfg),
 		},
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.NewRegistry()
+		s.cfg.Metrics = cfg.Metrics
+	}
+	s.m = newServerMetrics(cfg.Metrics)
 	s.urls = &furl.Handler{Functions: fns, Authenticate: s.auth[ServiceLambda].Authenticate, Authz: az,
 		Invoker: cfg.Invoker, Model: cfg.URLAuthModel, Logger: cfg.Logger, Now: cfg.Now}
 	return s
@@ -222,6 +233,12 @@ type requestInfo struct {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, info *requestInfo) {
+	if r.URL.Path == "/metrics" && r.Method == http.MethodGet && s.cfg.MetricsOpen {
+		info.service = "metrics"
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		s.cfg.Metrics.WriteText(w)
+		return
+	}
 	if id, path, ok := functionURL(r); ok {
 		info.service = "lambda-url"
 		s.serveURL(w, r, id, path)
@@ -524,11 +541,9 @@ func (s *Server) accessLog(r *http.Request, rec *recorder, info *requestInfo, st
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 }
 
-// recordAudit completes the request's audit event and hands it to the log.
+// recordAudit completes the request's audit event, counts it in the
+// metrics and hands it to the audit log.
 func (s *Server) recordAudit(e *audit.Entry, rec *recorder, info *requestInfo, start time.Time) {
-	if s.cfg.Audit == nil {
-		return
-	}
 	e.Update(func(ev *audit.Event) {
 		ev.Service, ev.Status = info.service, rec.status
 		ev.LatencyMS = float64(s.cfg.Now().Sub(start).Microseconds()) / 1000
@@ -544,7 +559,11 @@ func (s *Server) recordAudit(e *audit.Entry, rec *recorder, info *requestInfo, s
 			ev.Decision = audit.Allowed
 		}
 	})
-	s.cfg.Audit.Record(e.Event())
+	ev := e.Event()
+	s.m.observe(ev)
+	if s.cfg.Audit != nil && info.service != "metrics" {
+		s.cfg.Audit.Record(ev)
+	}
 }
 
 // HTTPServer returns an http.Server for s with fnurl's connection limits:

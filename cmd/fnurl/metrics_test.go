@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	iamsdk "github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// metricValue finds one sample in a scrape.
+func metricValue(t *testing.T, scrape, name string, labels ...string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(scrape, "\n") {
+		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
+			continue
+		}
+		ok := true
+		for _, l := range labels {
+			if !strings.Contains(line, l) {
+				ok = false
+			}
+		}
+		if ok {
+			f := strings.Fields(line)
+			v, err := strconv.ParseFloat(f[len(f)-1], 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+	}
+	return 0
+}
+
+func TestMetricsAfterKnownWorkload(t *testing.T) {
+	dir := t.TempDir()
+	ts := startServer(t, dir, nil)
+	id, secret := rootCreds(t, dir)
+	ctx := context.Background()
+	rootIAM, rootSTS := sdkClients(ts, id, secret, "")
+	for range 3 {
+		must(rootSTS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}))
+	}
+	_, bad := sdkClients(ts, id, strings.Repeat("b", 40), "")
+	for range 2 {
+		bad.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	}
+	must(rootIAM.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("m")}))
+	key := must(rootIAM.CreateAccessKey(ctx, &iamsdk.CreateAccessKeyInput{UserName: aws.String("m")})).AccessKey
+	mIAM, _ := sdkClients(ts, aws.ToString(key.AccessKeyId), aws.ToString(key.SecretAccessKey), "")
+	mIAM.ListUsers(ctx, &iamsdk.ListUsersInput{})
+
+	resp, err := http.Get(ts.Endpoint + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	scrape := string(b)
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Type"), "version=0.0.4") {
+		t.Fatalf("GET /metrics: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	checks := []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"fnurl_requests_total", []string{`service="sts"`, `action="sts:GetCallerIdentity"`, `status="200"`}, 3},
+		{"fnurl_requests_total", []string{`service="sts"`, `status="403"`, `error="SignatureDoesNotMatch"`}, 2},
+		{"fnurl_authentication_failures_total", []string{`service="sts"`, `error="SignatureDoesNotMatch"`}, 2},
+		{"fnurl_authorization_decisions_total", []string{`service="iam"`, `decision="implicit_deny"`}, 1},
+		{"fnurl_requests_total", []string{`action="iam:ListUsers"`, `status="403"`, `error="AccessDenied"`}, 1},
+	}
+	for _, c := range checks {
+		if got := metricValue(t, scrape, c.name, c.labels...); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
+		}
+	}
+	if !regexp.MustCompile(`fnurl_request_duration_seconds_count\{service="sts"\} 5`).MatchString(scrape) {
+		t.Errorf("duration histogram count for sts is not 5:\n%s", scrape)
+	}
+	if strings.Contains(scrape, aws.ToString(key.AccessKeyId)) || strings.Contains(scrape, id) {
+		t.Error("an access key ID appears in the metrics")
+	}
+}
