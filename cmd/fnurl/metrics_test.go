@@ -90,3 +90,23 @@ func TestMetricsAfterKnownWorkload(t *testing.T) {
 		t.Error("an access key ID appears in the metrics")
 	}
 }
+
+// TestBruteForceThrottled: a source that keeps failing authentication is
+// throttled, while valid requests from the same source keep working.
+func TestBruteForceThrottled(t *testing.T) {
+	dir := t.TempDir()
+	ts := startServer(t, dir, nil)
+	id, secret := rootCreds(t, dir)
+	ctx := context.Background()
+	_, good := sdkClients(ts, id, secret, "")
+	_, bad := sdkClients(ts, id, strings.Repeat("b", 40), "")
+	var codes []string
+	for range 25 {
+		_, err := bad.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		codes = append(codes, apiCode(err))
+		must(good.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}))
+	}
+	if codes[0] != "SignatureDoesNotMatch" || codes[24] != "Throttling" {
+		t.Errorf("codes = %v; want SignatureDoesNotMatch first and Throttling at the end", codes)
+	}
+}

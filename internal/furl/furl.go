@@ -16,6 +16,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -61,6 +62,9 @@ type Handler struct {
 	Model        string         // ModelLegacy (default) or Model2025
 	Logger       *slog.Logger
 	Now          func() time.Time
+	// Throttle, when set, is told of each authentication failure (by
+	// source IP and access key ID) and reports whether to answer 429.
+	Throttle func(keys ...string) bool
 }
 
 // Forbidden bodies, exactly as AWS sends them.
@@ -121,6 +125,16 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, urlID, path stri
 		if err != nil {
 			e := awserr.As(err)
 			log.InfoContext(ctx, "function URL request not authenticated", "code", e.Code, "reason", e.Message)
+			if h.Throttle != nil && e.Code != awserr.CodeMissingAuthenticationToken {
+				keyID := ""
+				if a != nil {
+					keyID = a.AccessKeyID
+				}
+				if h.Throttle("ip:"+clientIP(r), "key:"+keyID) {
+					writeRaw(w, http.StatusTooManyRequests, "ThrottlingException", `{"message":"Rate exceeded"}`)
+					return
+				}
+			}
 			entry.Update(func(ev *audit.Event) {
 				ev.Decision, ev.Reason, ev.ErrorCode = audit.AuthFailed, e.Message, e.Code
 				ev.Resource = h.Functions.ARN(fn.Name)
@@ -221,6 +235,13 @@ func (h *Handler) logDenied(ctx context.Context, log *slog.Logger, p *iam.Princi
 		reason = d.Explain()
 	}
 	log.InfoContext(ctx, "function URL request denied", "principal", caller, "action", q.Action, "resource", q.Resource, "reason", reason)
+}
+
+func clientIP(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
 }
 
 func isPreflight(r *http.Request) bool {

@@ -122,6 +122,7 @@ type Server struct {
 	services map[string]http.Handler
 	urls     *furl.Handler
 	ids      *iam.Service
+	limiter  *failureLimiter
 }
 
 // New returns a server over the IAM, STS and Lambda domain services.
@@ -155,9 +156,10 @@ func New(cfg Config, ids *iam.Service, tokens *sts.Service, fns *lambda.Service)
 	queryVerifier := &sigv4.Verifier{Now: cfg.Now, MaxSkew: cfg.QuerySkew}
 	lambdaVerifier := &sigv4.Verifier{Now: cfg.Now, MaxSkew: cfg.LambdaSkew}
 	s := &Server{
-		ids: ids,
-		cfg: cfg,
-		log: cfg.Logger,
+		limiter: newFailureLimiter(cfg.Now),
+		ids:     ids,
+		cfg:     cfg,
+		log:     cfg.Logger,
 		auth: map[string]*authn.Authenticator{
 			ServiceSTS:    {Service: ServiceSTS, Regions: globalRegions, Verifier: queryVerifier, Lookup: lookup},
 			ServiceIAM:    {Service: ServiceIAM, Regions: globalRegions, Verifier: queryVerifier, Lookup: iamLookup},
@@ -177,7 +179,7 @@ func New(cfg Config, ids *iam.Service, tokens *sts.Service, fns *lambda.Service)
 	}
 	s.m = newServerMetrics(cfg.Metrics)
 	s.urls = &furl.Handler{Functions: fns, Authenticate: s.auth[ServiceLambda].Authenticate, Authz: az,
-		Invoker: cfg.Invoker, Model: cfg.URLAuthModel, Logger: cfg.Logger, Now: cfg.Now}
+		Invoker: cfg.Invoker, Model: cfg.URLAuthModel, Logger: cfg.Logger, Now: cfg.Now, Throttle: s.limiter.fail}
 	return s
 }
 
@@ -282,6 +284,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, info *requestInfo
 	}
 	p, err := au.Authenticate(r.Context(), r, a, sigv4.PayloadHash(body))
 	if err != nil {
+		if s.limiter.fail("ip:"+remoteIP(r), "key:"+a.AccessKeyID) {
+			err = errThrottled
+		}
 		e := awserr.As(err)
 		audit.FromContext(r.Context()).Update(func(ev *audit.Event) {
 			ev.Decision, ev.Reason, ev.AccessKeyID = audit.AuthFailed, e.Code+": "+e.Message, a.AccessKeyID
@@ -410,6 +415,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, service string, er
 	}
 	return e.Code
 }
+
+// errThrottled answers authentication failures from a source or for a key
+// that failed too often.
+var errThrottled = awserr.New(awserr.CodeThrottling, http.StatusTooManyRequests, "Rate exceeded")
 
 var errBodyTooLarge = awserr.New(awserr.CodeRequestEntityTooLarge, http.StatusRequestEntityTooLarge, "Request entity too large")
 
