@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -34,6 +35,8 @@ type serveConfig struct {
 	AccountID       string
 	MasterKeyFile   string
 	URLAuthModel    string
+	TLSCert         string
+	TLSKey          string
 	AuditLog        string
 	Metrics         string
 	AuditRetention  time.Duration
@@ -78,6 +81,8 @@ func parseServeFlags(args []string, getenv func(string) string, out io.Writer) (
 	fs.StringVar(&c.AccountID, "account-id", env("FNURL_ACCOUNT_ID", ""), "12-digit account `ID`; default: generated on first start and kept (env FNURL_ACCOUNT_ID)")
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", env("FNURL_MASTER_KEY_FILE", ""), "`file` holding the master key; default: DATA-DIR/master.key, created on first start; ignored when FNURL_MASTER_KEY is set (env FNURL_MASTER_KEY_FILE)")
 	fs.StringVar(&c.URLAuthModel, "url-auth-model", env("FNURL_URL_AUTH_MODEL", "legacy"), "permission `model` of function URLs: legacy (lambda:InvokeFunctionUrl suffices) or 2025 (also lambda:InvokeFunction, as AWS requires of new URLs since October 2025) (env FNURL_URL_AUTH_MODEL)")
+	fs.StringVar(&c.TLSCert, "tls-cert", env("FNURL_TLS_CERT", ""), "serve HTTPS with this PEM certificate `file` (with --tls-key); aws:SecureTransport is then true (env FNURL_TLS_CERT)")
+	fs.StringVar(&c.TLSKey, "tls-key", env("FNURL_TLS_KEY", ""), "PEM private key `file` for --tls-cert (env FNURL_TLS_KEY)")
 	fs.StringVar(&c.AuditLog, "audit-log", env("FNURL_AUDIT_LOG", ""), "also write every audit event as a JSON line to this `file` (- for standard output); the store keeps them either way (env FNURL_AUDIT_LOG)")
 	retention := env("FNURL_AUDIT_RETENTION", "720h")
 	fs.Func("audit-retention", "how long the store keeps audit events, a `duration` (default 720h; env FNURL_AUDIT_RETENTION)", func(s string) error {
@@ -139,6 +144,9 @@ Test only (never in production):
 	}
 	if c.MasterKeyFile == "" {
 		c.MasterKeyFile = filepath.Join(c.DataDir, "master.key")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return nil, errors.New("set both --tls-cert and --tls-key, or neither")
 	}
 	if c.Metrics != "open" && c.Metrics != "off" {
 		return nil, fmt.Errorf("metrics %q: use open or off", c.Metrics)
@@ -244,11 +252,23 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 
+	var tlsConfig *tls.Config
+	if c.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey)
+		if err != nil {
+			return fmt.Errorf("TLS certificate: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
+	}
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return err
 	}
 	endpoint := "http://" + ln.Addr().String()
+	if tlsConfig != nil {
+		endpoint = "https://" + ln.Addr().String()
+		ln = tls.NewListener(ln, tlsConfig)
+	}
 	configFile := filepath.Join(c.DataDir, "config")
 	if err := writeConfigFile(configFile, c.Region, endpoint); err != nil {
 		ln.Close()

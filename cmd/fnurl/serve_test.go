@@ -57,7 +57,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-var endpointRE = regexp.MustCompile(`at (http://127\.0\.0\.1:\d+)`)
+var endpointRE = regexp.MustCompile(`at (https?://127\.0\.0\.1:\d+)`)
 
 // startServer runs "fnurl serve" with the given environment on a free port
 // and waits until it listens.
