@@ -200,3 +200,81 @@ func TestAWSCLILambdaWaiters(t *testing.T) {
 }
 
 func writeFile(path string, b []byte) error { return os.WriteFile(path, b, 0o600) }
+
+func TestSDKVersionsAliasesAndAliasURLs(t *testing.T) {
+	dir := t.TempDir()
+	ts := startServer(t, dir, nil)
+	id, secret := rootCreds(t, dir)
+	ctx := context.Background()
+	rootIAM, _ := sdkClients(ts, id, secret, "")
+	lc := lambdaClient(ts, id, secret, "")
+	role := must(rootIAM.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("exec"), AssumeRolePolicyDocument: aws.String(lambdaTrust)})).Role
+	must(lc.CreateFunction(ctx, &lambdasdk.CreateFunctionInput{FunctionName: aws.String("f"), Runtime: types.RuntimeNodejs20x,
+		Handler: aws.String("index.handler"), Role: role.Arn, Code: &types.FunctionCode{ZipFile: zipOf(t, map[string]string{"index.js": helloJS})}}))
+	v1 := must(lc.PublishVersion(ctx, &lambdasdk.PublishVersionInput{FunctionName: aws.String("f")}))
+	if aws.ToString(v1.Version) != "1" || !strings.HasSuffix(aws.ToString(v1.FunctionArn), ":function:f:1") {
+		t.Errorf("PublishVersion = %s %s", aws.ToString(v1.Version), aws.ToString(v1.FunctionArn))
+	}
+	must(lc.UpdateFunctionConfiguration(ctx, &lambdasdk.UpdateFunctionConfigurationInput{FunctionName: aws.String("f"), Timeout: aws.Int32(30)}))
+	v2 := must(lc.PublishVersion(ctx, &lambdasdk.PublishVersionInput{FunctionName: aws.String("f")}))
+	if aws.ToString(v2.Version) != "2" || aws.ToInt32(v2.Timeout) != 30 {
+		t.Errorf("second version = %s timeout %d", aws.ToString(v2.Version), aws.ToInt32(v2.Timeout))
+	}
+	got := must(lc.GetFunctionConfiguration(ctx, &lambdasdk.GetFunctionConfigurationInput{FunctionName: aws.String("f"), Qualifier: aws.String("1")}))
+	if aws.ToInt32(got.Timeout) != 3 || aws.ToString(got.Version) != "1" {
+		t.Errorf("version 1 = timeout %d version %s; versions must be frozen", aws.ToInt32(got.Timeout), aws.ToString(got.Version))
+	}
+	if vs := must(lc.ListVersionsByFunction(ctx, &lambdasdk.ListVersionsByFunctionInput{FunctionName: aws.String("f")})).Versions; len(vs) != 3 {
+		t.Errorf("ListVersionsByFunction = %d versions, want $LATEST, 1 and 2", len(vs))
+	}
+
+	a := must(lc.CreateAlias(ctx, &lambdasdk.CreateAliasInput{FunctionName: aws.String("f"), Name: aws.String("live"), FunctionVersion: aws.String("1")}))
+	if !strings.HasSuffix(aws.ToString(a.AliasArn), ":function:f:live") {
+		t.Errorf("AliasArn = %s", aws.ToString(a.AliasArn))
+	}
+	if _, err := lc.CreateAlias(ctx, &lambdasdk.CreateAliasInput{FunctionName: aws.String("f"), Name: aws.String("bad"), FunctionVersion: aws.String("9")}); apiCode(err) != "ResourceNotFoundException" {
+		t.Errorf("alias to a missing version: %v", err)
+	}
+	cfg := must(lc.GetFunctionConfiguration(ctx, &lambdasdk.GetFunctionConfigurationInput{FunctionName: aws.String("f:live")}))
+	if aws.ToString(cfg.Version) != "1" {
+		t.Errorf("f:live resolves to version %s, want 1", aws.ToString(cfg.Version))
+	}
+	must(lc.UpdateAlias(ctx, &lambdasdk.UpdateAliasInput{FunctionName: aws.String("f"), Name: aws.String("live"), FunctionVersion: aws.String("2")}))
+	cfg = must(lc.GetFunctionConfiguration(ctx, &lambdasdk.GetFunctionConfigurationInput{FunctionName: aws.String("f"), Qualifier: aws.String("live")}))
+	if aws.ToString(cfg.Version) != "2" {
+		t.Errorf("after UpdateAlias live -> %s, want 2", aws.ToString(cfg.Version))
+	}
+
+	// A URL and a policy for the alias, separate from the function's.
+	u := must(lc.CreateFunctionUrlConfig(ctx, &lambdasdk.CreateFunctionUrlConfigInput{FunctionName: aws.String("f"), Qualifier: aws.String("live"),
+		AuthType: types.FunctionUrlAuthTypeAwsIam}))
+	if !strings.HasSuffix(aws.ToString(u.FunctionArn), ":function:f:live") {
+		t.Errorf("alias URL FunctionArn = %s", aws.ToString(u.FunctionArn))
+	}
+	if _, err := lc.GetFunctionUrlConfig(ctx, &lambdasdk.GetFunctionUrlConfigInput{FunctionName: aws.String("f")}); apiCode(err) != "ResourceNotFoundException" {
+		t.Errorf("unqualified URL should not exist: %v", err)
+	}
+	if _, err := lc.CreateFunctionUrlConfig(ctx, &lambdasdk.CreateFunctionUrlConfigInput{FunctionName: aws.String("f"), Qualifier: aws.String("nope"),
+		AuthType: types.FunctionUrlAuthTypeAwsIam}); apiCode(err) != "ResourceNotFoundException" {
+		t.Errorf("URL for a missing alias: %v", err)
+	}
+	st := must(lc.AddPermission(ctx, &lambdasdk.AddPermissionInput{FunctionName: aws.String("f"), Qualifier: aws.String("live"), StatementId: aws.String("s"),
+		Action: aws.String("lambda:InvokeFunctionUrl"), Principal: aws.String("*"), FunctionUrlAuthType: types.FunctionUrlAuthTypeAwsIam}))
+	if !strings.Contains(aws.ToString(st.Statement), `"Resource":"`+aws.ToString(a.AliasArn)+`"`) {
+		t.Errorf("alias statement = %s", aws.ToString(st.Statement))
+	}
+	if _, err := lc.GetPolicy(ctx, &lambdasdk.GetPolicyInput{FunctionName: aws.String("f")}); apiCode(err) != "ResourceNotFoundException" {
+		t.Errorf("the unqualified function has no policy: %v", err)
+	}
+	if as := must(lc.ListAliases(ctx, &lambdasdk.ListAliasesInput{FunctionName: aws.String("f")})).Aliases; len(as) != 1 {
+		t.Errorf("ListAliases = %d", len(as))
+	}
+	must(lc.DeleteAlias(ctx, &lambdasdk.DeleteAliasInput{FunctionName: aws.String("f"), Name: aws.String("live")}))
+	if _, err := lc.GetAlias(ctx, &lambdasdk.GetAliasInput{FunctionName: aws.String("f"), Name: aws.String("live")}); apiCode(err) != "ResourceNotFoundException" {
+		t.Errorf("deleted alias: %v", err)
+	}
+	status, _, _ := sdkCall(t, "GET", aws.ToString(u.FunctionUrl), "", id, secret, "")
+	if status != 403 {
+		t.Errorf("URL of a deleted alias answered %d, want 403", status)
+	}
+}

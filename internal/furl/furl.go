@@ -104,9 +104,10 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, urlID, path stri
 		writeRaw(w, http.StatusForbidden, "AccessDeniedException", bodyNoSuchURL)
 		return
 	}
-	fn, err := h.Functions.Function(ctx, cfg.FunctionName)
+	// An alias URL runs the version its alias points at.
+	fn, err := h.Functions.Resolve(ctx, cfg.FunctionName, cfg.Qualifier)
 	if err != nil {
-		writeRaw(w, http.StatusForbidden, "AccessDeniedException", bodyNoSuchURL)
+		writeRaw(w, http.StatusForbidden, "AccessDeniedException", bodyForbidden)
 		return
 	}
 	if isPreflight(r) && cfg.Cors != nil {
@@ -180,7 +181,7 @@ var errDenied = errors.New("denied")
 // authorize decides lambda:InvokeFunctionUrl (and, under the 2025 model,
 // lambda:InvokeFunction via the URL) for p, logging the reason of a denial.
 func (h *Handler) authorize(ctx context.Context, log *slog.Logger, p *iam.Principal, fn *lambda.Function, cfg *lambda.URLConfig) error {
-	resource := h.Functions.ARN(fn.Name)
+	resource := h.Functions.ARN(cfg.FunctionName)
 	if cfg.Qualifier != "" {
 		resource += ":" + cfg.Qualifier
 	}

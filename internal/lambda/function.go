@@ -112,6 +112,7 @@ type Store interface {
 	PutFunctionPolicy(ctx context.Context, name, qualifier, doc, revision, prevRevision string) error
 
 	URLStore
+	VersionStore
 }
 
 // Account and region this service answers for.
@@ -333,17 +334,13 @@ func (s *Service) CreateFunction(ctx context.Context, in CreateInput) (*Function
 }
 
 // Function returns a function's configuration. name may be any form
-// ParseName accepts; a qualifier other than $LATEST is not found.
+// ParseName accepts; a qualifier selects a version or an alias.
 func (s *Service) Function(ctx context.Context, nameOrARN string) (*Function, error) {
 	name, q, err := s.ParseName(nameOrARN)
 	if err != nil {
 		return nil, err
 	}
-	f, err := s.store.Function(ctx, name)
-	if errors.Is(err, ErrNotFound) || err == nil && q != "" && q != "$LATEST" {
-		return nil, notFound(s.ARN(name) + qualified(q))
-	}
-	return f, err
+	return s.Resolve(ctx, name, q)
 }
 
 func qualified(q string) string {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/fnurl/fnurl/internal/awserr"
@@ -132,8 +133,21 @@ func (s *Service) policyTarget(ctx context.Context, nameOrARN, qualifier string)
 	if err != nil {
 		return nil, "", err
 	}
-	if qualifier != "" {
-		return nil, "", awserr.Errorf(CodeResourceNotFound, http.StatusNotFound, "Cannot find alias arn: %s:%s", s.ARN(name), qualifier)
+	switch {
+	case qualifier == "":
+	case numericRE.MatchString(qualifier):
+		n, _ := strconv.Atoi(qualifier)
+		if _, err := s.store.Version(ctx, name, n); errors.Is(err, ErrNotFound) {
+			return nil, "", notFound(s.ARN(name) + ":" + qualifier)
+		} else if err != nil {
+			return nil, "", err
+		}
+	default:
+		if _, err := s.store.Alias(ctx, name, qualifier); errors.Is(err, ErrNotFound) {
+			return nil, "", noAlias(s.ARN(name) + ":" + qualifier)
+		} else if err != nil {
+			return nil, "", err
+		}
 	}
 	return f, qualifier, nil
 }

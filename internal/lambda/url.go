@@ -129,9 +129,11 @@ func (s *Service) urlTarget(ctx context.Context, nameOrARN, qualifier string) (*
 		return nil, "", err
 	}
 	if qualifier != "" {
-		// Aliases are not implemented yet: an alias URL names an alias
-		// that cannot exist.
-		return nil, "", awserr.New(CodeResourceNotFound, http.StatusNotFound, "Function does not exist")
+		if _, err := s.store.Alias(ctx, f.Name, qualifier); errors.Is(err, ErrNotFound) {
+			return nil, "", awserr.New(CodeResourceNotFound, http.StatusNotFound, "Function does not exist")
+		} else if err != nil {
+			return nil, "", err
+		}
 	}
 	return f, qualifier, nil
 }

@@ -40,7 +40,11 @@ type configurationJSON struct {
 }
 
 func (h *Handler) configuration(f *lambda.Function) configurationJSON {
-	c := configurationJSON{FunctionName: f.Name, FunctionArn: h.fns.ARN(f.Name), Runtime: f.Runtime, Role: f.Role,
+	arn := h.fns.ARN(f.Name)
+	if f.Version != "$LATEST" {
+		arn += ":" + f.Version
+	}
+	c := configurationJSON{FunctionName: f.Name, FunctionArn: arn, Runtime: f.Runtime, Role: f.Role,
 		Handler: f.Handler, CodeSize: f.CodeSize, Description: f.Description, Timeout: f.Timeout, MemorySize: f.MemorySize,
 		LastModified: lambdaTime(f.LastModified), CodeSha256: f.CodeSha256, Version: f.Version,
 		TracingConfig: map[string]string{"Mode": "PassThrough"}, RevisionID: f.RevisionID,

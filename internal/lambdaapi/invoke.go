@@ -23,9 +23,6 @@ func (h *Handler) invoke(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if q != "" && q != "$LATEST" {
-		return awserr.Errorf(lambda.CodeResourceNotFound, http.StatusNotFound, "Function not found: %s:%s", h.fns.ARN(name), q)
-	}
 	payload, err := io.ReadAll(r.Body)
 	if err != nil {
 		return err
@@ -34,7 +31,7 @@ func (h *Handler) invoke(w http.ResponseWriter, r *http.Request) error {
 		return awserr.Errorf("RequestTooLargeException", http.StatusRequestEntityTooLarge,
 			"Request must be smaller than %d bytes for the InvokeFunction operation", MaxPayload)
 	}
-	f, err := h.fns.Function(r.Context(), name)
+	f, err := h.fns.Resolve(r.Context(), name, q)
 	if err != nil {
 		return err
 	}
@@ -86,7 +83,7 @@ func (h *Handler) invoke(w http.ResponseWriter, r *http.Request) error {
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", "application/json")
-	hd.Set("X-Amz-Executed-Version", "$LATEST")
+	hd.Set("X-Amz-Executed-Version", f.Version)
 	if res.FunctionError != "" {
 		hd.Set("X-Amz-Function-Error", res.FunctionError)
 	}

@@ -69,6 +69,13 @@ func (h *Handler) routes() {
 	h.handle("GET /2019-09-30/functions/{name}/concurrency", h.getFunctionConcurrency)
 
 	h.handle("POST /2015-03-31/functions/{name}/invocations", h.invoke)
+	h.handle("POST /2015-03-31/functions/{name}/versions", h.publishVersion)
+	h.handle("GET /2015-03-31/functions/{name}/versions", h.listVersions)
+	h.handle("POST /2015-03-31/functions/{name}/aliases", h.createAlias)
+	h.handle("GET /2015-03-31/functions/{name}/aliases", h.listAliases)
+	h.handle("GET /2015-03-31/functions/{name}/aliases/{alias}", h.getAlias)
+	h.handle("PUT /2015-03-31/functions/{name}/aliases/{alias}", h.updateAlias)
+	h.handle("DELETE /2015-03-31/functions/{name}/aliases/{alias}", h.deleteAlias)
 	h.handle("POST /2015-03-31/functions/{name}/policy", h.addPermission)
 	h.handle("GET /2015-03-31/functions/{name}/policy", h.getPolicy)
 	h.handle("DELETE /2015-03-31/functions/{name}/policy/{sid}", h.removePermission)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strconv"
 
 	"github.com/fnurl/fnurl/internal/lambda"
 )
@@ -225,4 +226,127 @@ func (db *DB) ListURLs(ctx context.Context, name string) ([]*lambda.URLConfig, e
 		out = append(out, u)
 	}
 	return out, rows.Err()
+}
+
+// PublishVersion implements lambda.VersionStore.
+func (db *DB) PublishVersion(ctx context.Context, f *lambda.Function) (*lambda.Function, error) {
+	var out *lambda.Function
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM function_versions WHERE function_name = ?`, f.Name).Scan(&n); err != nil {
+			return err
+		}
+		v := *f
+		v.Version = strconv.Itoa(n)
+		cfg, err := json.Marshal(&v)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO function_versions (function_name, version, config, code_sha256) VALUES (?, ?, ?, ?)`,
+			f.Name, n, string(cfg), f.CodeKey()); err != nil {
+			return err
+		}
+		out = &v
+		return nil
+	})
+	return out, err
+}
+
+// Version implements lambda.VersionStore.
+func (db *DB) Version(ctx context.Context, name string, version int) (*lambda.Function, error) {
+	return scanFunction(db.read.QueryRowContext(ctx, `SELECT config FROM function_versions WHERE function_name = ? AND version = ?`, name, version))
+}
+
+// ListVersions implements lambda.VersionStore.
+func (db *DB) ListVersions(ctx context.Context, name string) ([]*lambda.Function, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT config FROM function_versions WHERE function_name = ? ORDER BY version`, name)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*lambda.Function
+	for rows.Next() {
+		f, err := scanFunction(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+func scanAlias(row scanner) (*lambda.Alias, error) {
+	var cfg []byte
+	err := row.Scan(&cfg)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, lambda.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	var a lambda.Alias
+	return &a, json.Unmarshal(cfg, &a)
+}
+
+// CreateAlias implements lambda.VersionStore.
+func (db *DB) CreateAlias(ctx context.Context, a *lambda.Alias) error {
+	cfg, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	_, err = db.write.ExecContext(ctx, `INSERT INTO function_aliases (function_name, alias_name, config) VALUES (?, ?, ?)`,
+		a.FunctionName, a.Name, string(cfg))
+	if isUniqueViolation(err) {
+		return lambda.ErrExists
+	}
+	return err
+}
+
+// Alias implements lambda.VersionStore.
+func (db *DB) Alias(ctx context.Context, name, alias string) (*lambda.Alias, error) {
+	return scanAlias(db.read.QueryRowContext(ctx, `SELECT config FROM function_aliases WHERE function_name = ? AND alias_name = ?`, name, alias))
+}
+
+// ListAliases implements lambda.VersionStore.
+func (db *DB) ListAliases(ctx context.Context, name string) ([]*lambda.Alias, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT config FROM function_aliases WHERE function_name = ? ORDER BY alias_name`, name)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*lambda.Alias
+	for rows.Next() {
+		a, err := scanAlias(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// UpdateAlias implements lambda.VersionStore.
+func (db *DB) UpdateAlias(ctx context.Context, a *lambda.Alias) error {
+	cfg, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	res, err := db.write.ExecContext(ctx, `UPDATE function_aliases SET config = ? WHERE function_name = ? AND alias_name = ?`,
+		string(cfg), a.FunctionName, a.Name)
+	return affectedOneErr(res, err, lambda.ErrNotFound)
+}
+
+// DeleteAlias implements lambda.VersionStore.
+func (db *DB) DeleteAlias(ctx context.Context, name, alias string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM function_aliases WHERE function_name = ? AND alias_name = ?`, name, alias)
+		if err := affectedOneErr(res, err, lambda.ErrNotFound); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM function_urls WHERE function_name = ? AND qualifier = ?`, name, alias); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM function_policies WHERE function_name = ? AND qualifier = ?`, name, alias)
+		return err
+	})
 }
