@@ -164,3 +164,24 @@ func TestWriteJSONError(t *testing.T) {
 	}
 	_ = http.StatusOK
 }
+
+func FuzzQueryParams(f *testing.F) {
+	f.Add("Action=GetCallerIdentity&Version=2011-06-15", "application/x-www-form-urlencoded", "Action=X")
+	f.Add("%zz", "", "a=%")
+	f.Add("", "application/json", "{}")
+	f.Fuzz(func(t *testing.T, query, ct, body string) {
+		r := httptest.NewRequest("POST", "/", strings.NewReader(body))
+		r.URL.RawQuery = query
+		if ct != "" {
+			r.Header.Set("Content-Type", ct)
+		}
+		v, err := awsproto.QueryParams(r, []byte(body))
+		if err != nil {
+			if e := awserr.As(err); e.Internal() {
+				t.Fatalf("bad input gave an internal error: %v", err)
+			}
+			return
+		}
+		_ = v.Get("Action")
+	})
+}
