@@ -285,3 +285,12 @@ func (s *Service) AssumeRole(ctx context.Context, caller *iam.Principal, rs Role
 		TokenIssued: c.Issued, SessionSource: string(SourceAssumeRole)}
 	return cr, p, nil
 }
+
+// ServiceRoleSession issues credentials for a session of role on behalf of
+// an AWS service (Lambda assuming a function's execution role); the
+// role's trust policy was checked when the role was configured.
+func (s *Service) ServiceRoleSession(ctx context.Context, role *iam.Role, sessionName string, lifetime time.Duration) (*Credentials, error) {
+	c := claims{Version: 1, Source: SourceAssumeRole, Account: s.users.AccountID(), Type: string(iam.PrincipalAssumedRole),
+		RoleID: role.ID, SessionName: sessionName}
+	return s.issue(&c, lifetime)
+}

@@ -193,3 +193,21 @@ func TestTestLifetime(t *testing.T) {
 		t.Errorf("lifetime = %v, want the test lifetime 2s", got)
 	}
 }
+
+func TestServiceRoleSession(t *testing.T) {
+	ctx := context.Background()
+	s, us, _ := setup(t)
+	role := &iam.Role{ID: "AROAEXEC0000000000001", Name: "exec", Path: "/"}
+	us.roles = map[string]*iam.Role{role.ID: role}
+	c, err := s.ServiceRoleSession(ctx, role, "hello", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, p, err := s.Resolve(ctx, c.AccessKeyID, c.SessionToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Type != iam.PrincipalAssumedRole || p.ARN != "arn:aws:sts::123456789012:assumed-role/exec/hello" || p.RoleARN != "arn:aws:iam::123456789012:role/exec" {
+		t.Errorf("principal = %+v", p)
+	}
+}
