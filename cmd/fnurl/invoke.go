@@ -151,6 +151,9 @@ func runInvoke(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	if resp.StatusCode >= 400 {
+		if why := resp.Header.Get("X-Fnurl-Deny-Reason"); why != "" {
+			fmt.Fprintf(stderr, "\nfnurl: the server says why: %s\n", why)
+		}
 		return fmt.Errorf("%s (signed as %s from %s, region %s)", resp.Status, s.Credentials.AccessKeyID, s.Source, s.Region)
 	}
 	return nil

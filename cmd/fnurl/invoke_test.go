@@ -70,3 +70,20 @@ func TestInvokeAndPresignCommands(t *testing.T) {
 		t.Error("presign accepted --expires 200h")
 	}
 }
+
+func TestDevDenyReasons(t *testing.T) {
+	f := newURLFixture(t, types.FunctionUrlAuthTypeAwsIam, map[string]string{"FNURL_DEV_DENY_REASONS": "true"})
+	_, _, h := sdkCall(t, "GET", f.url, "", f.userID, f.userKey, "")
+	if why := h.Get("X-Fnurl-Deny-Reason"); !strings.Contains(why, "no identity-based policy allows lambda:InvokeFunctionUrl") {
+		t.Errorf("X-Fnurl-Deny-Reason = %q", why)
+	}
+	_, errOut, err := fnurlCmd(map[string]string{"HOME": t.TempDir(), "AWS_ACCESS_KEY_ID": f.userID, "AWS_SECRET_ACCESS_KEY": f.userKey}, "invoke", f.url)
+	if err == nil || !strings.Contains(errOut, "the server says why: no identity-based policy") {
+		t.Errorf("fnurl invoke stderr = %q, err %v", errOut, err)
+	}
+	// Off by default.
+	g := newURLFixture(t, types.FunctionUrlAuthTypeAwsIam, nil)
+	if _, _, h := sdkCall(t, "GET", g.url, "", g.userID, g.userKey, ""); h.Get("X-Fnurl-Deny-Reason") != "" {
+		t.Error("deny reason sent without --dev-deny-reasons")
+	}
+}

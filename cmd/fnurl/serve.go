@@ -39,6 +39,7 @@ type serveConfig struct {
 	TLSKey          string
 	AuditLog        string
 	Metrics         string
+	DevDenyReasons  bool
 	AuditRetention  time.Duration
 	LogFormat       string
 	LogLevel        string
@@ -90,6 +91,7 @@ func parseServeFlags(args []string, getenv func(string) string, out io.Writer) (
 		return nil
 	})
 	fs.StringVar(&c.Metrics, "metrics", env("FNURL_METRICS", "open"), "`access` to Prometheus metrics at /metrics: open (no authentication; keep the listener private) or off (env FNURL_METRICS)")
+	fs.BoolVar(&c.DevDenyReasons, "dev-deny-reasons", env("FNURL_DEV_DENY_REASONS", "") == "true", "development only, unsafe in production: add why a function URL request was refused to its 403 response, in an X-Fnurl-Deny-Reason header (env FNURL_DEV_DENY_REASONS=true)")
 	fs.StringVar(&c.LogFormat, "log-format", env("FNURL_LOG_FORMAT", "text"), "log `format`: text or json (env FNURL_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", env("FNURL_LOG_LEVEL", "info"), "log `level`: debug, info, warn or error (env FNURL_LOG_LEVEL)")
 	shutdown := env("FNURL_SHUTDOWN_TIMEOUT", "30s")
@@ -278,6 +280,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		log.Warn("FNURL_TEST_SESSION_LIFETIME is set: temporary credentials ignore their requested duration; never use this in production",
 			"lifetime", c.testSessionLifetime)
 	}
+	if c.DevDenyReasons {
+		log.Warn("--dev-deny-reasons is on: 403 responses of function URLs say why; never use this in production")
+	}
 	tokens := sts.New(keys, ids, sts.Config{TestLifetime: c.testSessionLifetime})
 	fns := lambda.New(db, ids, ids.AccountID(), c.Region, nil)
 	auditCfg := audit.Config{Store: db, Retention: c.AuditRetention, Logger: log}
@@ -297,7 +302,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	auditLog := audit.New(auditCfg)
 	defer auditLog.Close()
 	srv := server.New(server.Config{Region: c.Region, Logger: log, Endpoint: endpoint, URLAuthModel: c.URLAuthModel,
-		Audit: auditLog, AuditStore: db, MetricsOpen: c.Metrics == "open"}, ids, tokens, fns)
+		Audit: auditLog, AuditStore: db, MetricsOpen: c.Metrics == "open",
+		DevDenyReasons: c.DevDenyReasons}, ids, tokens, fns)
 	log.Info("fnurl listening", "endpoint", endpoint, "account", ids.AccountID(), "region", c.Region, "data_dir", c.DataDir)
 	printBanner(stdout, endpoint, ids.AccountID(), c.Region, credFile, configFile, c.rootKeyID != "")
 

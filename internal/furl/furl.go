@@ -65,6 +65,29 @@ type Handler struct {
 	// Throttle, when set, is told of each authentication failure (by
 	// source IP and access key ID) and reports whether to answer 429.
 	Throttle func(keys ...string) bool
+	// DenyReasons adds the reason of a refusal to 403 responses in an
+	// X-Fnurl-Deny-Reason header. For development only: it tells callers
+	// what the policies require, which AWS never does.
+	DenyReasons bool
+}
+
+// HeaderDenyReason carries the reason of a refusal when DenyReasons is on.
+const HeaderDenyReason = "X-Fnurl-Deny-Reason"
+
+// forbid writes a 403 with body, and the reason when DenyReasons is on.
+func (h *Handler) forbid(ctx context.Context, w http.ResponseWriter, body string) {
+	if h.DenyReasons {
+		if e := audit.FromContext(ctx); e != nil {
+			reason := strings.NewReplacer("\r", " ", "\n", " ").Replace(e.Event().Reason)
+			if len(reason) > 2048 {
+				reason = reason[:2048]
+			}
+			if reason != "" {
+				w.Header().Set(HeaderDenyReason, reason)
+			}
+		}
+	}
+	writeRaw(w, http.StatusForbidden, "AccessDeniedException", body)
 }
 
 // Forbidden bodies, exactly as AWS sends them.
@@ -142,7 +165,7 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, urlID, path stri
 			})
 			switch e.Code {
 			case awserr.CodeMissingAuthenticationToken:
-				writeRaw(w, http.StatusForbidden, "AccessDeniedException", bodyForbidden)
+				h.forbid(ctx, w, bodyForbidden)
 			default:
 				if e.Internal() {
 					awsproto.LogInternal(ctx, e)
@@ -165,7 +188,7 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, urlID, path stri
 			writeRaw(w, http.StatusInternalServerError, "ServiceException", `{"Message":"Internal Server Error"}`)
 			return
 		}
-		writeRaw(w, http.StatusForbidden, "AccessDeniedException", bodyForbidden)
+		h.forbid(ctx, w, bodyForbidden)
 		return
 	}
 	if fn.ReservedConcurrency != nil && *fn.ReservedConcurrency == 0 {

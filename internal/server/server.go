@@ -72,6 +72,9 @@ type Config struct {
 	URLAuthModel string
 	// Invoker runs functions; nil means this server cannot run them.
 	Invoker lambda.Invoker
+	// DevDenyReasons adds the reason of a function URL refusal to the 403
+	// response. For development only.
+	DevDenyReasons bool
 	// Metrics receives the server's metrics; nil means a private registry.
 	// MetricsOpen serves them at /metrics without authentication.
 	Metrics     *metrics.Registry
@@ -179,7 +182,8 @@ func New(cfg Config, ids *iam.Service, tokens *sts.Service, fns *lambda.Service)
 	}
 	s.m = newServerMetrics(cfg.Metrics)
 	s.urls = &furl.Handler{Functions: fns, Authenticate: s.auth[ServiceLambda].Authenticate, Authz: az,
-		Invoker: cfg.Invoker, Model: cfg.URLAuthModel, Logger: cfg.Logger, Now: cfg.Now, Throttle: s.limiter.fail}
+		Invoker: cfg.Invoker, Model: cfg.URLAuthModel, Logger: cfg.Logger, Now: cfg.Now, Throttle: s.limiter.fail,
+		DenyReasons: cfg.DevDenyReasons}
 	return s
 }
 
