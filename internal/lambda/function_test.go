@@ -61,8 +61,8 @@ func TestStatementJSON(t *testing.T) {
 		t.Errorf("statementJSON =\n%s\nwant\n%s", got, want)
 	}
 	for p, want := range map[string]string{
-		"*":                                   `"*"`,
-		"s3.amazonaws.com":                    `{"Service":"s3.amazonaws.com"}`,
+		"*":                                    `"*"`,
+		"s3.amazonaws.com":                     `{"Service":"s3.amazonaws.com"}`,
 		"arn:aws:iam::123456789012:user/alice": `{"AWS":"arn:aws:iam::123456789012:user/alice"}`,
 	} {
 		if got, err := principalJSON(p); err != nil || got != want {
