@@ -1,0 +1,487 @@
+// Package runtimeapi serves the AWS Lambda Runtime API
+// (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html) to one
+// execution environment.
+//
+// Each environment gets its own Server listening on 127.0.0.1:0: the
+// runtime learns the address from AWS_LAMBDA_RUNTIME_API, which is host:port
+// only (clients append /2018-06-01/...), so a shared listener could not
+// tell environments apart by path; a port per environment can, with no
+// routing table and no lock shared between environments. The paths and
+// headers are the ones aws-lambda-go (lambda/runtime_api_client.go) and
+// the Node.js and Python runtime interface clients use:
+//
+//	GET  /2018-06-01/runtime/invocation/next
+//	POST /2018-06-01/runtime/invocation/{id}/response   (buffered, or streamed with Lambda-Runtime-Function-Response-Mode: streaming)
+//	POST /2018-06-01/runtime/invocation/{id}/error      (Lambda-Runtime-Function-Error-Type)
+//	POST /2018-06-01/runtime/init/error
+//
+// A Server hands one invocation at a time to the runtime: Invoke blocks
+// until the runtime asks for the next event and answers it.
+package runtimeapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Header names of the Runtime API.
+const (
+	HeaderRequestID       = "Lambda-Runtime-Aws-Request-Id"
+	HeaderDeadlineMs      = "Lambda-Runtime-Deadline-Ms"
+	HeaderFunctionARN     = "Lambda-Runtime-Invoked-Function-Arn"
+	HeaderTraceID         = "Lambda-Runtime-Trace-Id"
+	HeaderClientContext   = "Lambda-Runtime-Client-Context"
+	HeaderCognitoIdentity = "Lambda-Runtime-Cognito-Identity"
+	HeaderErrorType       = "Lambda-Runtime-Function-Error-Type"
+	HeaderErrorBody       = "Lambda-Runtime-Function-Error-Body"
+	HeaderResponseMode    = "Lambda-Runtime-Function-Response-Mode"
+)
+
+// MaxResponse is the largest buffered response a function may return
+// (Lambda's 6 MB synchronous payload limit).
+const MaxResponse = 6 * 1024 * 1024
+
+// maxErrorBody bounds error and init error bodies.
+const maxErrorBody = 1 << 20
+
+// ErrClosed is returned by Invoke after Close.
+var ErrClosed = errors.New("runtimeapi: server closed")
+
+// Invocation is one event handed to the runtime.
+type Invocation struct {
+	RequestID       string
+	Payload         []byte
+	Deadline        time.Time
+	FunctionARN     string
+	TraceID         string
+	ClientContext   string // JSON, sent as Lambda-Runtime-Client-Context (already decoded from base64)
+	CognitoIdentity string // JSON, optional
+	// StreamEnd, when set, is called once a streamed response has ended
+	// (err is nil, a *StreamError, or the error that cut the stream).
+	StreamEnd func(err error)
+}
+
+// Result is the runtime's answer to an invocation.
+type Result struct {
+	// Payload is the buffered response, or for an error the error JSON
+	// ({"errorMessage","errorType",...}).
+	Payload []byte
+	// ErrorType is set when the runtime reported an error (from
+	// Lambda-Runtime-Function-Error-Type or the body's errorType).
+	ErrorType string
+	// Error is true when the runtime posted to .../error.
+	Error bool
+	// Stream is set when the runtime answered in streaming mode: the body
+	// as it arrives. A mid-stream error reported in trailers ends it with a
+	// *StreamError. The reader must be closed.
+	Stream io.ReadCloser
+}
+
+// StreamError ends a stream whose runtime reported an error in the
+// Lambda-Runtime-Function-Error-Type / -Body trailers.
+type StreamError struct {
+	Type string
+	Body []byte
+}
+
+func (e *StreamError) Error() string {
+	return fmt.Sprintf("function error during streaming: %s", e.Type)
+}
+
+// InitError is what a runtime posted to /runtime/init/error.
+type InitError struct {
+	Type    string
+	Payload []byte // normalised error JSON
+}
+
+type call struct {
+	inv  Invocation
+	done chan *Result // buffered 1
+	pw   *io.PipeWriter
+}
+
+// Server is the Runtime API of one execution environment.
+type Server struct {
+	ln   net.Listener
+	srv  *http.Server
+	next chan *call
+
+	ready     chan struct{} // closed on the first /next
+	readyOnce sync.Once
+	initErr   chan *InitError // buffered 1
+
+	mu      sync.Mutex
+	cur     *call // handed to the runtime, not yet answered
+	failErr error
+	failed  chan struct{}
+}
+
+// New starts a Server on 127.0.0.1:0.
+func New() (*Server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("runtimeapi: listen: %w", err)
+	}
+	s := newServer()
+	s.ln = ln
+	s.srv = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          nil,
+	}
+	go s.srv.Serve(ln)
+	return s, nil
+}
+
+func newServer() *Server {
+	return &Server{
+		next:    make(chan *call),
+		ready:   make(chan struct{}),
+		initErr: make(chan *InitError, 1),
+		failed:  make(chan struct{}),
+	}
+}
+
+// Addr is the host:port for AWS_LAMBDA_RUNTIME_API.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Ready is closed when the runtime first asks for an event: its
+// initialisation is over.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// InitError delivers what the runtime posted to /runtime/init/error.
+func (s *Server) InitError() <-chan *InitError { return s.initErr }
+
+// Fail marks the runtime as gone (crashed, timed out, killed): the
+// pending Invoke returns err, a running stream ends with err, and later
+// Invoke calls fail at once. The first error wins.
+func (s *Server) Fail(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failErr != nil {
+		return
+	}
+	s.failErr = err
+	close(s.failed)
+	if c := s.cur; c != nil && c.pw != nil {
+		c.pw.CloseWithError(err)
+	}
+}
+
+// Close fails the server with ErrClosed and closes its listener and
+// connections.
+func (s *Server) Close() error {
+	s.Fail(ErrClosed)
+	if s.srv == nil {
+		return nil
+	}
+	return s.srv.Close()
+}
+
+func (s *Server) err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failErr
+}
+
+// Invoke hands inv to the runtime and waits for its answer. It returns
+// ctx's error when ctx ends first, or the error given to Fail. For a
+// streamed answer it returns as soon as the stream starts.
+func (s *Server) Invoke(ctx context.Context, inv Invocation) (*Result, error) {
+	c := &call{inv: inv, done: make(chan *Result, 1)}
+	select {
+	case s.next <- c:
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	case <-s.failed:
+		return nil, s.err()
+	}
+	select {
+	case r := <-c.done:
+		return r, nil
+	case <-ctx.Done():
+		s.drop(c)
+		return nil, context.Cause(ctx)
+	case <-s.failed:
+		// An answer that raced the failure still counts.
+		select {
+		case r := <-c.done:
+			return r, nil
+		default:
+		}
+		return nil, s.err()
+	}
+}
+
+func (s *Server) drop(c *call) {
+	s.mu.Lock()
+	if s.cur == c {
+		s.cur = nil
+	}
+	s.mu.Unlock()
+}
+
+const prefix = "/2018-06-01/runtime/"
+
+// ServeHTTP routes the Runtime API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p, ok := strings.CutPrefix(r.URL.Path, prefix)
+	if !ok {
+		writeError(w, http.StatusNotFound, "InvalidPath", "Not Found")
+		return
+	}
+	switch {
+	case p == "invocation/next":
+		if r.Method != http.MethodGet {
+			writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "Method Not Allowed")
+			return
+		}
+		s.handleNext(w, r)
+	case p == "init/error":
+		if r.Method != http.MethodPost {
+			writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "Method Not Allowed")
+			return
+		}
+		s.handleInitError(w, r)
+	case strings.HasPrefix(p, "invocation/"):
+		rest := p[len("invocation/"):]
+		i := strings.LastIndexByte(rest, '/')
+		if i <= 0 || r.Method != http.MethodPost {
+			writeError(w, http.StatusNotFound, "InvalidPath", "Not Found")
+			return
+		}
+		id, verb := rest[:i], rest[i+1:]
+		switch verb {
+		case "response":
+			s.handleResponse(w, r, id)
+		case "error":
+			s.handleError(w, r, id)
+		default:
+			writeError(w, http.StatusNotFound, "InvalidPath", "Not Found")
+		}
+	default:
+		writeError(w, http.StatusNotFound, "InvalidPath", "Not Found")
+	}
+}
+
+func (s *Server) handleNext(w http.ResponseWriter, r *http.Request) {
+	s.readyOnce.Do(func() { close(s.ready) })
+	var c *call
+	select {
+	case c = <-s.next:
+	case <-r.Context().Done():
+		return
+	case <-s.failed:
+		writeError(w, http.StatusGone, "RuntimeGone", "The environment is shutting down")
+		return
+	}
+	s.mu.Lock()
+	s.cur = c
+	s.mu.Unlock()
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set(HeaderRequestID, c.inv.RequestID)
+	h.Set(HeaderDeadlineMs, strconv.FormatInt(c.inv.Deadline.UnixMilli(), 10))
+	h.Set(HeaderFunctionARN, c.inv.FunctionARN)
+	if c.inv.TraceID != "" {
+		h.Set(HeaderTraceID, c.inv.TraceID)
+	}
+	if c.inv.ClientContext != "" {
+		h.Set(HeaderClientContext, c.inv.ClientContext)
+	}
+	if c.inv.CognitoIdentity != "" {
+		h.Set(HeaderCognitoIdentity, c.inv.CognitoIdentity)
+	}
+	h.Set("Content-Length", strconv.Itoa(len(c.inv.Payload)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(c.inv.Payload)
+}
+
+// take returns the current call if its id is id and marks it answered.
+func (s *Server) take(id string) *call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.cur
+	if c == nil || c.inv.RequestID != id {
+		return nil
+	}
+	s.cur = nil
+	return c
+}
+
+func (s *Server) handleResponse(w http.ResponseWriter, r *http.Request, id string) {
+	c := s.take(id)
+	if c == nil {
+		drain(r.Body)
+		writeError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
+		return
+	}
+	if strings.EqualFold(r.Header.Get(HeaderResponseMode), "streaming") {
+		s.stream(w, r, c)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxResponse+1))
+	if err != nil {
+		c.done <- &Result{Error: true, ErrorType: "Runtime.ResponseReadError",
+			Payload: ErrorJSON("Runtime.ResponseReadError", "Error while reading the function's response: "+err.Error())}
+		writeError(w, http.StatusBadRequest, "InvalidRequest", "Error reading the response body")
+		return
+	}
+	if len(body) > MaxResponse {
+		drain(r.Body)
+		msg := fmt.Sprintf("Response payload size exceeded maximum allowed payload size (%d bytes).", MaxResponse)
+		c.done <- &Result{Error: true, ErrorType: "Function.ResponseSizeTooLarge", Payload: ErrorJSON("Function.ResponseSizeTooLarge", msg)}
+		writeError(w, http.StatusRequestEntityTooLarge, "Function.ResponseSizeTooLarge", msg)
+		return
+	}
+	c.done <- &Result{Payload: body}
+	accepted(w)
+}
+
+// stream relays a streamed response through a pipe: Invoke returns as soon
+// as the runtime starts posting, and the body reaches the reader as it is
+// produced.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, c *call) {
+	pr, pw := io.Pipe()
+	s.mu.Lock()
+	failed := s.failErr
+	if failed == nil {
+		c.pw = pw
+		s.cur = c // so that Fail can cut the stream
+	}
+	s.mu.Unlock()
+	if failed != nil {
+		pw.CloseWithError(failed)
+	}
+	c.done <- &Result{Stream: pr}
+	_, err := io.CopyBuffer(pw, r.Body, make([]byte, 32<<10))
+	if err == nil {
+		if t := r.Trailer.Get(HeaderErrorType); t != "" {
+			b := []byte(r.Trailer.Get(HeaderErrorBody))
+			if d, derr := base64.StdEncoding.DecodeString(string(b)); derr == nil {
+				b = d
+			}
+			err = &StreamError{Type: t, Body: NormalizeError(t, b)}
+		}
+	}
+	s.mu.Lock()
+	if s.cur == c {
+		s.cur = nil
+	}
+	c.pw = nil
+	s.mu.Unlock()
+	if err != nil {
+		pw.CloseWithError(err)
+	} else {
+		pw.Close()
+	}
+	if c.inv.StreamEnd != nil {
+		c.inv.StreamEnd(err)
+	}
+	if err != nil {
+		var se *StreamError
+		if !errors.As(err, &se) {
+			writeError(w, http.StatusBadRequest, "StreamError", "The response stream was interrupted")
+			return
+		}
+	}
+	accepted(w)
+}
+
+func (s *Server) handleError(w http.ResponseWriter, r *http.Request, id string) {
+	c := s.take(id)
+	if c == nil {
+		drain(r.Body)
+		writeError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
+		return
+	}
+	body, _ := io.ReadAll(io.LimitReader(r.Body, maxErrorBody))
+	drain(r.Body)
+	t := r.Header.Get(HeaderErrorType)
+	p := NormalizeError(t, body)
+	if t == "" {
+		t = errorTypeOf(p)
+	}
+	c.done <- &Result{Error: true, ErrorType: t, Payload: p}
+	accepted(w)
+}
+
+func (s *Server) handleInitError(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, maxErrorBody))
+	drain(r.Body)
+	t := r.Header.Get(HeaderErrorType)
+	p := NormalizeError(t, body)
+	if t == "" {
+		t = errorTypeOf(p)
+	}
+	select {
+	case s.initErr <- &InitError{Type: t, Payload: p}:
+	default: // only the first one counts
+	}
+	accepted(w)
+}
+
+// NormalizeError returns an error body as Lambda returns it to the
+// invoker: the runtime's JSON object when the body is one, otherwise
+// {"errorMessage": body, "errorType": typ}.
+func NormalizeError(typ string, body []byte) []byte {
+	body = bytes.TrimSpace(body)
+	if len(body) > 0 && body[0] == '{' && json.Valid(body) {
+		return body
+	}
+	if typ == "" {
+		typ = "Runtime.Unknown"
+	}
+	msg := string(body)
+	if msg == "" {
+		msg = "Unknown application error occurred"
+	}
+	return ErrorJSON(typ, msg)
+}
+
+// ErrorJSON renders {"errorMessage":msg,"errorType":typ}.
+func ErrorJSON(typ, msg string) []byte {
+	b, _ := json.Marshal(struct {
+		ErrorMessage string `json:"errorMessage"`
+		ErrorType    string `json:"errorType"`
+	}{msg, typ})
+	return b
+}
+
+func errorTypeOf(p []byte) string {
+	var v struct {
+		ErrorType string `json:"errorType"`
+	}
+	if json.Unmarshal(p, &v) == nil && v.ErrorType != "" {
+		return v.ErrorType
+	}
+	return "Runtime.Unknown"
+}
+
+func accepted(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	io.WriteString(w, `{"status":"OK"}`)
+}
+
+func writeError(w http.ResponseWriter, code int, typ, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	w.Write(ErrorJSON(typ, msg))
+}
+
+// drain discards a bounded amount of an unread body so the connection can
+// be reused.
+func drain(r io.Reader) { io.Copy(io.Discard, io.LimitReader(r, MaxResponse)) }

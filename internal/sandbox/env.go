@@ -1,0 +1,352 @@
+package sandbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/fnurl/fnurl/internal/runtimeapi"
+)
+
+// initTimeout bounds a runtime's initialisation (Lambda's 10 s init
+// phase), or the function timeout when that is longer.
+const initTimeout = 10 * time.Second
+
+// env is one execution environment: a process group running one runtime,
+// with its own Runtime API server.
+type env struct {
+	m        *Manager
+	pool     *pool
+	fn       *Function
+	id       string
+	api      *runtimeapi.Server
+	cmd      *exec.Cmd
+	pid      int
+	cg       envCgroups
+	logs     *capture
+	tmp      string
+	initDur  time.Duration
+	lastUsed time.Time // guarded by m.mu once idle
+
+	forgotten bool // guarded by m.mu
+
+	timedOut atomic.Bool
+	exited   chan struct{}
+	exitErr  error // set before exited is closed
+	stopOnce sync.Once
+}
+
+func (e *env) dead() bool {
+	select {
+	case <-e.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+func (e *env) waitExit(d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-e.exited:
+	case <-t.C:
+	}
+}
+
+// exitStatus is the runtime's exit as Lambda words it ("exit status 1",
+// "signal: killed").
+func (e *env) exitStatus() string {
+	if !e.dead() {
+		return "unknown"
+	}
+	if e.cmd.ProcessState != nil {
+		return e.cmd.ProcessState.String()
+	}
+	if e.exitErr != nil {
+		return e.exitErr.Error()
+	}
+	return "exit status 0"
+}
+
+// kill SIGKILLs the whole process group (and whatever else is left in the
+// environment's cgroups).
+func (e *env) kill() {
+	if e.pid > 0 {
+		syscall.Kill(-e.pid, syscall.SIGKILL)
+	}
+	e.cg.killAll()
+}
+
+// stop ends the environment: SIGTERM to the process group, SIGKILL after
+// a grace period (none when hard), then releases its resources.
+func (e *env) stop(hard bool) {
+	e.stopOnce.Do(func() {
+		if !e.dead() && !hard && e.pid > 0 {
+			syscall.Kill(-e.pid, syscall.SIGTERM)
+			e.waitExit(300 * time.Millisecond)
+		}
+		e.kill()
+		e.waitExit(2 * time.Second)
+		e.api.Close()
+		e.logs.close()
+		e.cg.remove()
+		if e.tmp != "" {
+			os.RemoveAll(e.tmp)
+		}
+	})
+}
+
+func (e *env) maxMemoryMB() int {
+	if n := e.cg.maxUsageMB(); n >= 0 {
+		return n
+	}
+	return vmHWMMB(e.pid)
+}
+
+// start starts a new environment for fn and waits for its runtime to ask
+// for the first event. A failed initialisation comes back as a Response
+// for req (with START/END/REPORT lines logged), not as an error.
+func (m *Manager) start(fn *Function, rt *runtimeSpec, p *pool, req Request) (*env, *Response, error) {
+	fail := func(err error) (*env, *Response, error) {
+		m.unreserve(fn, p)
+		return nil, nil, err
+	}
+	taskRoot, err := m.extract(fn)
+	if err != nil {
+		return fail(err)
+	}
+	argv, err := rt.command(m.rtDir, taskRoot, fn.MemoryMB, m.iso.memBase != "")
+	if err != nil {
+		// A provided runtime without a usable bootstrap.
+		m.unreserve(fn, p)
+		return nil, m.initFailure(fn, req, "Runtime.InvalidEntrypoint",
+			fmt.Sprintf("RequestId: %s Error: %v", req.RequestID, err)), nil
+	}
+	e := &env{m: m, pool: p, fn: fn, id: randHex(16), exited: make(chan struct{})}
+	e.logs = m.newCapture(fn.Name)
+	e.logs.begin("", req.LogTail)
+	cleanup := func() {
+		e.logs.close()
+		if e.api != nil {
+			e.api.Close()
+		}
+		e.cg.remove()
+		if e.tmp != "" {
+			os.RemoveAll(e.tmp)
+		}
+	}
+	if e.api, err = runtimeapi.New(); err != nil {
+		cleanup()
+		return fail(err)
+	}
+	if e.cg, err = m.iso.newEnvCgroups(e.id, fn.MemoryMB); err != nil {
+		cleanup()
+		return fail(fmt.Errorf("sandbox: cgroup: %w", err))
+	}
+	if e.tmp, err = os.MkdirTemp(m.tmpBase, "env-"); err != nil {
+		cleanup()
+		return fail(err)
+	}
+	uid, gid := -1, -1
+	if c := m.iso.cred; c != nil {
+		uid, gid = int(c.Uid), int(c.Gid)
+		os.Chown(e.tmp, uid, gid)
+	}
+	spec := shimSpec{
+		Argv:    argv,
+		Env:     m.environ(fn, rt, e, taskRoot),
+		UID:     uid,
+		GID:     gid,
+		Cgroups: e.cg.dirs(),
+		NoFile:  noFile,
+		PPID:    os.Getpid(),
+	}
+	if m.iso.memBase == "" && rt.kind != kindNode && fn.MemoryMB > 0 {
+		spec.AS = uint64(fn.MemoryMB) << 20
+	}
+	specJSON, _ := json.Marshal(spec)
+	if len(specJSON) > 60<<10 {
+		cleanup()
+		return fail(errors.New("sandbox: the function's environment is too large"))
+	}
+	specR, specW, err := os.Pipe()
+	if err != nil {
+		cleanup()
+		return fail(err)
+	}
+	specW.Write(specJSON) // fits in the pipe buffer
+	specW.Close()
+	cmd := &exec.Cmd{
+		Path:       "/proc/self/exe",
+		Args:       []string{shimArg, shimArg},
+		Env:        []string{shimEnv + "=1"},
+		Dir:        taskRoot,
+		Stdout:     e.logs.w,
+		Stderr:     e.logs.w,
+		ExtraFiles: []*os.File{specR},
+		SysProcAttr: &syscall.SysProcAttr{
+			Setpgid:   true,
+			Pdeathsig: syscall.SIGKILL,
+		},
+	}
+	e.cmd = cmd
+	t0 := time.Now()
+	// Pdeathsig follows the thread that forked: keep it put during Start.
+	runtime.LockOSThread()
+	err = cmd.Start()
+	runtime.UnlockOSThread()
+	specR.Close()
+	e.logs.w.Close() // the child has its copy
+	if err != nil {
+		cleanup()
+		return fail(fmt.Errorf("sandbox: starting %s: %w", fn.Runtime, err))
+	}
+	e.pid = cmd.Process.Pid
+	go func() {
+		e.exitErr = cmd.Wait()
+		close(e.exited)
+		e.api.Fail(errExited)
+	}()
+	m.mu.Lock()
+	m.envs[e] = struct{}{}
+	closed := m.closed
+	m.mu.Unlock()
+	if closed {
+		m.discard(e)
+		return nil, nil, ErrClosed
+	}
+	limit := max(initTimeout, fn.Timeout)
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
+	select {
+	case <-e.api.Ready():
+		e.initDur = time.Since(t0)
+		return e, nil, nil
+	case ie := <-e.api.InitError():
+		e.initDur = time.Since(t0)
+		e.kill()
+		resp := m.failedStart(e, fn, req, ie.Payload)
+		m.discard(e)
+		return nil, resp, nil
+	case <-e.exited:
+		e.initDur = time.Since(t0)
+		select {
+		case ie := <-e.api.InitError(): // posted just before exiting
+			resp := m.failedStart(e, fn, req, ie.Payload)
+			m.discard(e)
+			return nil, resp, nil
+		default:
+		}
+		msg := fmt.Sprintf("RequestId: %s Error: Runtime exited with error: %s", req.RequestID, e.exitStatus())
+		e.logs.system(msg)
+		resp := m.failedStart(e, fn, req, runtimeapi.ErrorJSON("Runtime.ExitError", msg))
+		m.discard(e)
+		return nil, resp, nil
+	case <-timer.C:
+		e.initDur = time.Since(t0)
+		e.timedOut.Store(true)
+		e.kill()
+		msg := timeoutMessage(m.now(), req.RequestID, limit)
+		e.logs.system(msg)
+		b, _ := json.Marshal(map[string]string{"errorMessage": msg})
+		resp := m.failedStart(e, fn, req, b)
+		m.discard(e)
+		return nil, resp, nil
+	}
+}
+
+// failedStart answers req for an environment whose initialisation failed.
+func (m *Manager) failedStart(e *env, fn *Function, req Request, payload []byte) *Response {
+	resp := &Response{FunctionError: "Unhandled", Payload: payload, InitDuration: e.initDur}
+	e.logs.begin(req.RequestID, req.LogTail)
+	e.logs.system(fmt.Sprintf("START RequestId: %s Version: %s", req.RequestID, fn.Version))
+	m.finish(e, fn, req, time.Now(), e.initDur, resp)
+	return resp
+}
+
+// initFailure answers req when no process could be started at all.
+func (m *Manager) initFailure(fn *Function, req Request, typ, msg string) *Response {
+	c := m.newCapture(fn.Name)
+	defer c.close()
+	c.w.Close()
+	e := &env{m: m, fn: fn, logs: c, exited: make(chan struct{})}
+	c.begin("", req.LogTail)
+	c.system(msg)
+	return m.failedStart(e, fn, req, runtimeapi.ErrorJSON(typ, msg))
+}
+
+// environ builds the runtime's environment: Lambda's defaults, the
+// function's variables, then the reserved variables, which the function
+// cannot override.
+func (m *Manager) environ(fn *Function, rt *runtimeSpec, e *env, taskRoot string) []string {
+	vars := map[string]string{
+		"PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+		"LANG": "en_US.UTF-8",
+		"TZ":   ":UTC",
+	}
+	for k, v := range fn.Env {
+		vars[k] = v
+	}
+	region := fn.Region
+	if region == "" {
+		region = "us-east-1"
+	}
+	version := fn.Version
+	if version == "" {
+		version = "$LATEST"
+	}
+	reserved := map[string]string{
+		"AWS_LAMBDA_FUNCTION_NAME":        fn.Name,
+		"AWS_LAMBDA_FUNCTION_VERSION":     version,
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": strconv.Itoa(fn.MemoryMB),
+		"AWS_LAMBDA_LOG_GROUP_NAME":       "/aws/lambda/" + fn.Name,
+		"AWS_LAMBDA_LOG_STREAM_NAME":      fmt.Sprintf("%s/[%s]%s", time.Now().UTC().Format("2006/01/02"), version, e.id),
+		"AWS_LAMBDA_RUNTIME_API":          e.api.Addr(),
+		"AWS_LAMBDA_INITIALIZATION_TYPE":  "on-demand",
+		"AWS_REGION":                      region,
+		"AWS_DEFAULT_REGION":              region,
+		"LAMBDA_TASK_ROOT":                taskRoot,
+		"LAMBDA_RUNTIME_DIR":              filepath.Join(m.rtDir, rt.kind),
+		"_HANDLER":                        fn.Handler,
+		"TMPDIR":                          e.tmp,
+	}
+	if rt.kind != kindProvided {
+		reserved["AWS_EXECUTION_ENV"] = "AWS_Lambda_" + rt.name
+	}
+	if rt.kind == kindPython {
+		reserved["PYTHONUNBUFFERED"] = "1"
+	}
+	if fn.Credentials != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ak, sk, tok, err := fn.Credentials(ctx)
+		cancel()
+		if err != nil {
+			m.log.Warn("sandbox: no credentials for the function", "function", fn.Name, "err", err)
+		} else {
+			reserved["AWS_ACCESS_KEY_ID"] = ak
+			reserved["AWS_SECRET_ACCESS_KEY"] = sk
+			if tok != "" {
+				reserved["AWS_SESSION_TOKEN"] = tok
+			}
+		}
+	}
+	for k, v := range reserved {
+		vars[k] = v
+	}
+	out := make([]string, 0, len(vars))
+	for _, k := range sortedKeys(vars) {
+		out = append(out, k+"="+vars[k])
+	}
+	return out
+}

@@ -1,0 +1,262 @@
+package sandbox
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// pidsMax is Lambda's limit of processes and threads per environment.
+const pidsMax = 1024
+
+// noFile is Lambda's limit of open files per environment.
+const noFile = 1024
+
+// isolation is what this machine lets us enforce.
+type isolation struct {
+	cred     *syscall.Credential // the function user, when running as root
+	memBase  string              // our cgroup v1 memory directory, or ""
+	pidsBase string              // our cgroup v1 pids directory, or ""
+}
+
+func detectIsolation(log *slog.Logger) isolation {
+	var iso isolation
+	if os.Geteuid() == 0 {
+		uid, gid := 65534, 65534
+		if u, err := user.Lookup("nobody"); err == nil {
+			if n, err := strconv.Atoi(u.Uid); err == nil {
+				uid = n
+			}
+			if n, err := strconv.Atoi(u.Gid); err == nil {
+				gid = n
+			}
+		}
+		iso.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+	}
+	own := ownCgroups()
+	suffix := fmt.Sprintf("fnurl-%d-%s", os.Getpid(), randHex(4))
+	iso.memBase = makeCgroupBase("memory", own["memory"], suffix, "memory.limit_in_bytes")
+	iso.pidsBase = makeCgroupBase("pids", own["pids"], suffix, "pids.max")
+	limits := "rlimits only (RLIMIT_AS, RLIMIT_NOFILE)"
+	if iso.memBase != "" {
+		limits = "cgroup v1 memory"
+		if iso.pidsBase != "" {
+			limits += " and pids"
+		}
+	}
+	user := "the server's own user"
+	if iso.cred != nil {
+		user = fmt.Sprintf("uid %d", iso.cred.Uid)
+	}
+	log.Info("sandbox: function isolation", "limits", limits, "user", user)
+	return iso
+}
+
+// ownCgroups maps each v1 controller to this process's cgroup path.
+func ownCgroups() map[string]string {
+	out := map[string]string{}
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return out
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		parts := strings.SplitN(sc.Text(), ":", 3)
+		if len(parts) != 3 || parts[1] == "" {
+			continue
+		}
+		for _, c := range strings.Split(parts[1], ",") {
+			out[c] = parts[2]
+		}
+	}
+	return out
+}
+
+// makeCgroupBase creates /sys/fs/cgroup/CONTROLLER/OWN/SUFFIX when the
+// controller is mounted there (v1) and writable.
+func makeCgroupBase(controller, own, suffix, probe string) string {
+	if own == "" {
+		return ""
+	}
+	root := filepath.Join("/sys/fs/cgroup", controller)
+	if _, err := os.Stat(filepath.Join(root, "cgroup.procs")); err != nil {
+		return ""
+	}
+	dir := filepath.Join(root, filepath.Clean("/"+own), suffix)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return ""
+	}
+	if _, err := os.Stat(filepath.Join(dir, probe)); err != nil {
+		os.Remove(dir)
+		return ""
+	}
+	return dir
+}
+
+func (iso *isolation) cleanup() {
+	for _, d := range []string{iso.memBase, iso.pidsBase} {
+		if d != "" {
+			removeCgroup(d)
+		}
+	}
+}
+
+// envCgroups are the cgroup directories of one environment.
+type envCgroups struct {
+	mem, pids string
+}
+
+func (iso *isolation) newEnvCgroups(id string, memMB int) (envCgroups, error) {
+	var cg envCgroups
+	if iso.memBase != "" {
+		d := filepath.Join(iso.memBase, id)
+		if err := os.Mkdir(d, 0o755); err != nil {
+			return cg, err
+		}
+		cg.mem = d
+		lim := []byte(strconv.FormatInt(int64(memMB)<<20, 10))
+		if err := os.WriteFile(filepath.Join(d, "memory.limit_in_bytes"), lim, 0); err != nil {
+			cg.remove()
+			return envCgroups{}, err
+		}
+		// No swapping around the limit, where the kernel accounts swap.
+		os.WriteFile(filepath.Join(d, "memory.memsw.limit_in_bytes"), lim, 0)
+		os.WriteFile(filepath.Join(d, "memory.swappiness"), []byte("0"), 0)
+	}
+	if iso.pidsBase != "" {
+		d := filepath.Join(iso.pidsBase, id)
+		if err := os.Mkdir(d, 0o755); err != nil {
+			cg.remove()
+			return envCgroups{}, err
+		}
+		cg.pids = d
+		if err := os.WriteFile(filepath.Join(d, "pids.max"), []byte(strconv.Itoa(pidsMax)), 0); err != nil {
+			cg.remove()
+			return envCgroups{}, err
+		}
+	}
+	return cg, nil
+}
+
+func (cg envCgroups) dirs() []string {
+	var out []string
+	for _, d := range []string{cg.mem, cg.pids} {
+		if d != "" {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// killAll SIGKILLs every process left in the environment's cgroups (those
+// that left the process group too).
+func (cg envCgroups) killAll() {
+	for _, d := range cg.dirs() {
+		b, _ := os.ReadFile(filepath.Join(d, "cgroup.procs"))
+		for _, f := range strings.Fields(string(b)) {
+			if pid, err := strconv.Atoi(f); err == nil && pid > 1 {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	}
+}
+
+func (cg envCgroups) remove() {
+	for _, d := range cg.dirs() {
+		removeCgroup(d)
+	}
+}
+
+// removeCgroup removes a cgroup directory, waiting briefly for exiting
+// processes to leave it.
+func removeCgroup(d string) {
+	for i := 0; i < 50; i++ {
+		err := os.Remove(d)
+		if err == nil || os.IsNotExist(err) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// maxUsageMB reads the cgroup's peak memory, or -1.
+func (cg envCgroups) maxUsageMB() int {
+	if cg.mem == "" {
+		return -1
+	}
+	b, err := os.ReadFile(filepath.Join(cg.mem, "memory.max_usage_in_bytes"))
+	if err != nil {
+		return -1
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return -1
+	}
+	return int((n + 1<<20 - 1) >> 20)
+}
+
+// vmHWMMB reads a process's peak resident memory from /proc, or 0.
+func vmHWMMB(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			f := strings.Fields(v)
+			if len(f) > 0 {
+				kb, _ := strconv.Atoi(f[0])
+				return (kb + 1023) / 1024
+			}
+		}
+	}
+	return 0
+}
+
+// traversableByOthers reports whether every directory from / to dir has
+// the execute bit for others.
+func traversableByOthers(dir string) bool {
+	d, err := filepath.Abs(dir)
+	if err != nil {
+		return false
+	}
+	if r, err := filepath.EvalSymlinks(d); err == nil {
+		d = r
+	}
+	for {
+		fi, err := os.Stat(d)
+		if err != nil || fi.Mode().Perm()&0o001 == 0 {
+			return false
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return true
+		}
+		d = parent
+	}
+}
+
+// executableByOthers reports whether others may run the file at path.
+func executableByOthers(path string) bool {
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o005 != 0o005 {
+		return false
+	}
+	return traversableByOthers(filepath.Dir(path))
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
