@@ -19,6 +19,7 @@ import (
 	"github.com/fnurl/fnurl/internal/iam"
 	"github.com/fnurl/fnurl/internal/keyring"
 	"github.com/fnurl/fnurl/internal/lambda"
+	"github.com/fnurl/fnurl/internal/sandbox"
 	"github.com/fnurl/fnurl/internal/server"
 	"github.com/fnurl/fnurl/internal/store/sqlite"
 	"github.com/fnurl/fnurl/internal/sts"
@@ -285,6 +286,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	tokens := sts.New(keys, ids, sts.Config{TestLifetime: c.testSessionLifetime})
 	fns := lambda.New(db, ids, ids.AccountID(), c.Region, nil)
+	mgr, err := sandbox.NewManager(sandbox.Config{Dir: filepath.Join(c.DataDir, "functions"), Logger: log})
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("function sandbox: %w", err)
+	}
+	defer mgr.Close()
+	inv := &invoker{mgr: mgr, fns: fns, ids: ids, tokens: tokens, region: c.Region}
 	auditCfg := audit.Config{Store: db, Retention: c.AuditRetention, Logger: log}
 	switch c.AuditLog {
 	case "":
@@ -302,7 +310,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	auditLog := audit.New(auditCfg)
 	defer auditLog.Close()
 	srv := server.New(server.Config{Region: c.Region, Logger: log, Endpoint: endpoint, URLAuthModel: c.URLAuthModel,
-		Audit: auditLog, AuditStore: db, MetricsOpen: c.Metrics == "open",
+		Audit: auditLog, AuditStore: db, MetricsOpen: c.Metrics == "open", Invoker: inv,
 		DevDenyReasons: c.DevDenyReasons}, ids, tokens, fns)
 	log.Info("fnurl listening", "endpoint", endpoint, "account", ids.AccountID(), "region", c.Region, "data_dir", c.DataDir)
 	printBanner(stdout, endpoint, ids.AccountID(), c.Region, credFile, configFile, c.rootKeyID != "")
