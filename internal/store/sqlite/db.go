@@ -1,5 +1,7 @@
 // Package sqlite is fnurl's embedded default store: one SQLite database file
-// in the data directory, opened with a pure-Go driver (no cgo).
+// in the data directory, opened with a pure-Go driver (no cgo). The queries
+// live in internal/store/sqlstore; this package opens the file, applies its
+// migrations and supplies the SQLite dialect.
 //
 // The database runs in WAL mode with synchronous=FULL, so a transaction that
 // has committed survives a crash of the process or the machine, and with
@@ -29,14 +31,36 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/fnurl/fnurl/internal/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
+// Dialect is SQLite's dialect for sqlstore.
+var Dialect = &sqlstore.Dialect{
+	Name:              "sqlite",
+	IsUniqueViolation: isUniqueViolation,
+	Contains:          func(col string) string { return "instr(" + col + ", ?) > 0" },
+	FunctionRevision:  "json_extract(config, '$.revision')",
+}
+
+// isUniqueViolation reports whether err is a UNIQUE or PRIMARY KEY violation.
+func isUniqueViolation(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
 // DB is an open store.
 type DB struct {
+	*sqlstore.DB
 	write *sql.DB // one connection: SQLite has one writer
 	read  *sql.DB
 	now   func() time.Time
@@ -73,7 +97,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
 	read.SetMaxOpenConns(8)
-	db := &DB{write: write, read: read, now: time.Now}
+	db := &DB{DB: sqlstore.New(write, read, Dialect), write: write, read: read, now: time.Now}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -153,19 +177,6 @@ func (db *DB) apply(ctx context.Context, version int, name, body, checksum strin
 	return tx.Commit()
 }
 
-// inTx runs fn in a write transaction and commits it if fn returns nil.
-func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
 // IntegrityCheck runs SQLite's integrity check and returns an error unless
 // it reports "ok".
 func (db *DB) IntegrityCheck(ctx context.Context) error {
@@ -178,5 +189,3 @@ func (db *DB) IntegrityCheck(ctx context.Context) error {
 	}
 	return nil
 }
-
-func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }

@@ -1,8 +1,7 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"time"
 
@@ -13,7 +12,7 @@ var _ audit.Store = (*DB)(nil)
 
 // InsertAuditEvents implements audit.Store: one transaction per batch.
 func (db *DB) InsertAuditEvents(ctx context.Context, evs []audit.Event) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		st, err := tx.PrepareContext(ctx, `INSERT INTO audit_events (time, request_id, source_ip, user_agent, principal_arn, access_key_id,
 			credential_type, service, action, resource, decision, reason, error_code, status, latency_ms)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -45,11 +44,11 @@ func (db *DB) AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, e
 		where = append(where, "decision IN ('explicit_deny', 'implicit_deny', 'authentication_failed')")
 	}
 	if f.Principal != "" {
-		where = append(where, "instr(principal_arn, ?) > 0")
+		where = append(where, db.d.Contains("principal_arn"))
 		args = append(args, f.Principal)
 	}
 	if f.Function != "" {
-		where = append(where, "instr(resource, ?) > 0")
+		where = append(where, db.d.Contains("resource"))
 		args = append(args, ":function:"+f.Function)
 	}
 	limit := f.Limit

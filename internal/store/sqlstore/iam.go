@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -23,7 +23,7 @@ func (db *DB) Setting(ctx context.Context, name string) (string, error) {
 // InitSetting implements iam.Store.
 func (db *DB) InitSetting(ctx context.Context, name, value string) (string, error) {
 	var v string
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, name, value); err != nil {
 			return err
 		}
@@ -62,7 +62,7 @@ func (db *DB) RootAccessKey(ctx context.Context) (*iam.AccessKey, error) {
 
 // ReplaceRootAccessKey implements iam.Store.
 func (db *DB) ReplaceRootAccessKey(ctx context.Context, k *iam.AccessKey) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM access_keys WHERE is_root = 1`); err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -32,7 +32,7 @@ func scanPolicy(row scanner) (*iam.ManagedPolicy, error) {
 
 // CreatePolicy implements iam.PolicyStore.
 func (db *DB) CreatePolicy(ctx context.Context, p *iam.ManagedPolicy, doc string) error {
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO policies (policy_id, policy_name, path, description, default_version, next_version, created_at, updated_at)
 			VALUES (?, ?, ?, ?, 'v1', 2, ?, ?)`, p.ID, p.Name, p.Path, p.Description, p.Created.UnixMilli(), p.Updated.UnixMilli()); err != nil {
 			return err
@@ -41,7 +41,7 @@ func (db *DB) CreatePolicy(ctx context.Context, p *iam.ManagedPolicy, doc string
 			p.ID, doc, p.Created.UnixMilli())
 		return err
 	})
-	if isUniqueViolation(err) {
+	if db.d.IsUniqueViolation(err) {
 		return iam.ErrExists
 	}
 	return err
@@ -84,7 +84,7 @@ func (db *DB) ListPolicies(ctx context.Context, pathPrefix, after string, onlyAt
 
 // DeletePolicy implements iam.PolicyStore.
 func (db *DB) DeletePolicy(ctx context.Context, policyID, arn string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		var attached, versions int
 		err := tx.QueryRowContext(ctx, `SELECT
 			(SELECT count(*) FROM policy_attachments WHERE policy_id = ?)
@@ -110,10 +110,10 @@ func (db *DB) DeletePolicy(ctx context.Context, policyID, arn string) error {
 // CreatePolicyVersion implements iam.PolicyStore.
 func (db *DB) CreatePolicyVersion(ctx context.Context, policyID, doc string, setDefault bool, created time.Time, max int) (*iam.PolicyVersion, error) {
 	var v *iam.PolicyVersion
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		var next, count int
 		err := tx.QueryRowContext(ctx, `SELECT next_version, (SELECT count(*) FROM policy_versions v WHERE v.policy_id = p.policy_id)
-			FROM policies p WHERE policy_id = ?`, policyID).Scan(&next, &count)
+			FROM policies p WHERE policy_id = ?`+db.d.ForUpdate, policyID).Scan(&next, &count)
 		if errors.Is(err, sql.ErrNoRows) {
 			return iam.ErrNotFound
 		}
@@ -179,9 +179,9 @@ func (db *DB) ListPolicyVersions(ctx context.Context, policyID string) ([]*iam.P
 
 // DeletePolicyVersion implements iam.PolicyStore.
 func (db *DB) DeletePolicyVersion(ctx context.Context, policyID, versionID string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		var def string
-		err := tx.QueryRowContext(ctx, `SELECT default_version FROM policies WHERE policy_id = ?`, policyID).Scan(&def)
+		err := tx.QueryRowContext(ctx, `SELECT default_version FROM policies WHERE policy_id = ?`+db.d.ForUpdate, policyID).Scan(&def)
 		if errors.Is(err, sql.ErrNoRows) {
 			return iam.ErrNotFound
 		}
@@ -227,7 +227,7 @@ func (db *DB) ListAttachedPolicies(ctx context.Context, e iam.Entity) ([]*iam.Ma
 
 // entityInUse returns ErrHasPolicies or ErrHasInline while policies are
 // attached to or embedded in the entity.
-func entityInUse(ctx context.Context, tx *sql.Tx, kind iam.EntityKind, id string) error {
+func entityInUse(ctx context.Context, tx *Tx, kind iam.EntityKind, id string) error {
 	var attached, inline int
 	err := tx.QueryRowContext(ctx, `SELECT
 		(SELECT count(*) FROM policy_attachments WHERE entity_kind = ? AND entity_id = ?),
@@ -257,7 +257,7 @@ func policySize(doc string) int {
 
 // PutInlinePolicy implements iam.PolicyStore.
 func (db *DB) PutInlinePolicy(ctx context.Context, e iam.Entity, name, doc string, maxSize int) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT document FROM inline_policies
 			WHERE entity_kind = ? AND entity_id = ? AND policy_name <> ?`, e.Kind, e.ID, name)
 		if err != nil {

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -22,7 +22,7 @@ func scanGroup(row scanner) (*iam.Group, error) {
 	return &g, nil
 }
 
-func queryGroups(ctx context.Context, db *sql.DB, query string, args ...any) ([]*iam.Group, error) {
+func queryGroups(ctx context.Context, db *pool, query string, args ...any) ([]*iam.Group, error) {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -43,7 +43,7 @@ func queryGroups(ctx context.Context, db *sql.DB, query string, args ...any) ([]
 func (db *DB) CreateGroup(ctx context.Context, g *iam.Group) error {
 	_, err := db.write.ExecContext(ctx, `INSERT INTO groups (group_id, group_name, path, created_at) VALUES (?, ?, ?, ?)`,
 		g.ID, g.Name, g.Path, g.Created.UnixMilli())
-	if isUniqueViolation(err) {
+	if db.d.IsUniqueViolation(err) {
 		return iam.ErrExists
 	}
 	return err
@@ -62,9 +62,9 @@ func (db *DB) ListGroups(ctx context.Context, pathPrefix, after string, limit in
 
 // DeleteGroup implements iam.GroupStore.
 func (db *DB) DeleteGroup(ctx context.Context, name string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		var id string
-		err := tx.QueryRowContext(ctx, `SELECT group_id FROM groups WHERE group_name = ?`, name).Scan(&id)
+		err := tx.QueryRowContext(ctx, `SELECT group_id FROM groups WHERE group_name = ?`+db.d.ForUpdate, name).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return iam.ErrNotFound
 		}

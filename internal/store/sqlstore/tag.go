@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -30,7 +30,7 @@ func (db *DB) Tags(ctx context.Context, e iam.Entity) ([]iam.Tag, error) {
 
 // TagEntity implements iam.TagStore.
 func (db *DB) TagEntity(ctx context.Context, e iam.Entity, tags []iam.Tag, max int) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		for _, t := range tags {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO entity_tags (entity_kind, entity_id, tag_key, tag_value) VALUES (?, ?, ?, ?)
 				ON CONFLICT (entity_kind, entity_id, tag_key) DO UPDATE SET tag_key = excluded.tag_key, tag_value = excluded.tag_value`,
@@ -51,7 +51,7 @@ func (db *DB) TagEntity(ctx context.Context, e iam.Entity, tags []iam.Tag, max i
 
 // UntagEntity implements iam.TagStore.
 func (db *DB) UntagEntity(ctx context.Context, e iam.Entity, keys []string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		for _, k := range keys {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM entity_tags WHERE entity_kind = ? AND entity_id = ? AND tag_key = ?`, e.Kind, e.ID, k); err != nil {
 				return err

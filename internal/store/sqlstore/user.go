@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -6,27 +6,14 @@ import (
 	"errors"
 	"strings"
 
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
-
 	"github.com/fnurl/fnurl/internal/iam"
 )
-
-// isConstraint reports whether err is a UNIQUE or PRIMARY KEY violation.
-func isUniqueViolation(err error) bool {
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		c := se.Code()
-		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
-	}
-	return false
-}
 
 // CreateUser implements iam.UserStore.
 func (db *DB) CreateUser(ctx context.Context, u *iam.User) error {
 	_, err := db.write.ExecContext(ctx, `INSERT INTO users (user_id, user_name, path, created_at) VALUES (?, ?, ?, ?)`,
 		u.ID, u.Name, u.Path, u.Created.UnixMilli())
-	if isUniqueViolation(err) {
+	if db.d.IsUniqueViolation(err) {
 		return iam.ErrExists
 	}
 	return err
@@ -97,9 +84,9 @@ func (db *DB) SetPermissionsBoundary(ctx context.Context, e iam.Entity, arn stri
 
 // DeleteUser implements iam.UserStore.
 func (db *DB) DeleteUser(ctx context.Context, name string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		var id string
-		err := tx.QueryRowContext(ctx, `SELECT user_id FROM users WHERE user_name = ?`, name).Scan(&id)
+		err := tx.QueryRowContext(ctx, `SELECT user_id FROM users WHERE user_name = ?`+db.d.ForUpdate, name).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return iam.ErrNotFound
 		}
@@ -132,9 +119,9 @@ func (db *DB) DeleteUser(ctx context.Context, name string) error {
 
 // CreateAccessKey implements iam.UserStore.
 func (db *DB) CreateAccessKey(ctx context.Context, k *iam.AccessKey, max int) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		var exists int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE user_id = ?`, k.UserID).Scan(&exists); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT user_id FROM users WHERE user_id = ?`+db.d.ForUpdate+`) u`, k.UserID).Scan(&exists); err != nil {
 			return err
 		}
 		if exists == 0 {

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -28,7 +28,7 @@ func scanRole(row scanner) (*iam.Role, error) {
 func (db *DB) CreateRole(ctx context.Context, r *iam.Role) error {
 	_, err := db.write.ExecContext(ctx, `INSERT INTO roles (`+roleColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.Name, r.Path, r.Description, r.TrustPolicy, r.MaxSessionDuration, r.Created.UnixMilli(), r.PermissionsBoundary)
-	if isUniqueViolation(err) {
+	if db.d.IsUniqueViolation(err) {
 		return iam.ErrExists
 	}
 	return err
@@ -65,9 +65,9 @@ func (db *DB) ListRoles(ctx context.Context, pathPrefix, after string, limit int
 
 // DeleteRole implements iam.RoleStore.
 func (db *DB) DeleteRole(ctx context.Context, name string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		var id string
-		err := tx.QueryRowContext(ctx, `SELECT role_id FROM roles WHERE role_name = ?`, name).Scan(&id)
+		err := tx.QueryRowContext(ctx, `SELECT role_id FROM roles WHERE role_name = ?`+db.d.ForUpdate, name).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return iam.ErrNotFound
 		}

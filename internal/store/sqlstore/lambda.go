@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -37,7 +37,7 @@ func (db *DB) CreateFunction(ctx context.Context, f *lambda.Function) error {
 	}
 	_, err = db.write.ExecContext(ctx, `INSERT INTO functions (function_name, config, code_sha256, created_at) VALUES (?, ?, ?, ?)`,
 		f.Name, string(cfg), f.CodeKey(), f.LastModified.UnixMilli())
-	if isUniqueViolation(err) {
+	if db.d.IsUniqueViolation(err) {
 		return lambda.ErrExists
 	}
 	return err
@@ -71,7 +71,7 @@ func (db *DB) UpdateFunction(ctx context.Context, f *lambda.Function, prevRevisi
 		return err
 	}
 	res, err := db.write.ExecContext(ctx, `UPDATE functions SET config = ?, code_sha256 = ?
-		WHERE function_name = ? AND json_extract(config, '$.revision') = ?`, string(cfg), f.CodeKey(), f.Name, prevRevision)
+		WHERE function_name = ? AND `+db.d.FunctionRevision+` = ?`, string(cfg), f.CodeKey(), f.Name, prevRevision)
 	if err != nil {
 		return err
 	}
@@ -133,7 +133,7 @@ func (db *DB) FunctionPolicy(ctx context.Context, name, qualifier string) (strin
 
 // PutFunctionPolicy implements lambda.Store.
 func (db *DB) PutFunctionPolicy(ctx context.Context, name, qualifier, doc, revision, prevRevision string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		var cur string
 		err := tx.QueryRowContext(ctx, `SELECT revision_id FROM function_policies WHERE function_name = ? AND qualifier = ?`,
 			name, qualifier).Scan(&cur)
@@ -162,7 +162,7 @@ func (db *DB) CreateURL(ctx context.Context, u *lambda.URLConfig) error {
 	}
 	_, err = db.write.ExecContext(ctx, `INSERT INTO function_urls (url_id, function_name, qualifier, config) VALUES (?, ?, ?, ?)`,
 		u.ID, u.FunctionName, u.Qualifier, string(cfg))
-	if isUniqueViolation(err) {
+	if db.d.IsUniqueViolation(err) {
 		return lambda.ErrExists
 	}
 	return err
@@ -231,7 +231,7 @@ func (db *DB) ListURLs(ctx context.Context, name string) ([]*lambda.URLConfig, e
 // PublishVersion implements lambda.VersionStore.
 func (db *DB) PublishVersion(ctx context.Context, f *lambda.Function) (*lambda.Function, error) {
 	var out *lambda.Function
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM function_versions WHERE function_name = ?`, f.Name).Scan(&n); err != nil {
 			return err
@@ -296,7 +296,7 @@ func (db *DB) CreateAlias(ctx context.Context, a *lambda.Alias) error {
 	}
 	_, err = db.write.ExecContext(ctx, `INSERT INTO function_aliases (function_name, alias_name, config) VALUES (?, ?, ?)`,
 		a.FunctionName, a.Name, string(cfg))
-	if isUniqueViolation(err) {
+	if db.d.IsUniqueViolation(err) {
 		return lambda.ErrExists
 	}
 	return err
@@ -338,7 +338,7 @@ func (db *DB) UpdateAlias(ctx context.Context, a *lambda.Alias) error {
 
 // DeleteAlias implements lambda.VersionStore.
 func (db *DB) DeleteAlias(ctx context.Context, name, alias string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM function_aliases WHERE function_name = ? AND alias_name = ?`, name, alias)
 		if err := affectedOneErr(res, err, lambda.ErrNotFound); err != nil {
 			return err

@@ -1,0 +1,166 @@
+-- fnurl's schema on PostgreSQL: the same tables as the embedded SQLite
+-- store. Names that IAM compares without regard to case are citext with the
+-- "C" collation, so that = and ordering fold case but do not depend on the
+-- server's locale. Times are unix milliseconds, as in SQLite.
+CREATE EXTENSION IF NOT EXISTS citext;
+
+CREATE TABLE settings (
+	name  TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
+
+CREATE TABLE users (
+	user_id              TEXT PRIMARY KEY,
+	user_name            CITEXT COLLATE "C" NOT NULL UNIQUE,
+	path                 TEXT NOT NULL DEFAULT '/',
+	created_at           BIGINT NOT NULL,
+	permissions_boundary TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE access_keys (
+	access_key_id     TEXT PRIMARY KEY,
+	user_id           TEXT REFERENCES users (user_id) ON DELETE RESTRICT,
+	is_root           INTEGER NOT NULL DEFAULT 0 CHECK (is_root IN (0, 1)),
+	status            TEXT NOT NULL CHECK (status IN ('Active', 'Inactive')),
+	secret_sealed     BYTEA NOT NULL,
+	created_at        BIGINT NOT NULL,
+	last_used_at      BIGINT,
+	last_used_service TEXT NOT NULL DEFAULT '',
+	last_used_region  TEXT NOT NULL DEFAULT '',
+	CHECK ((is_root = 1) = (user_id IS NULL))
+);
+CREATE INDEX access_keys_user ON access_keys (user_id);
+CREATE UNIQUE INDEX access_keys_one_root ON access_keys (is_root) WHERE is_root = 1;
+
+CREATE TABLE policies (
+	policy_id       TEXT PRIMARY KEY,
+	policy_name     CITEXT COLLATE "C" NOT NULL UNIQUE,
+	path            TEXT NOT NULL,
+	description     TEXT NOT NULL DEFAULT '',
+	default_version TEXT NOT NULL,
+	next_version    INTEGER NOT NULL,
+	created_at      BIGINT NOT NULL,
+	updated_at      BIGINT NOT NULL
+);
+
+CREATE TABLE policy_versions (
+	policy_id  TEXT NOT NULL REFERENCES policies (policy_id) ON DELETE CASCADE,
+	version_id TEXT NOT NULL,
+	document   TEXT NOT NULL,
+	created_at BIGINT NOT NULL,
+	PRIMARY KEY (policy_id, version_id)
+);
+
+CREATE TABLE groups (
+	group_id   TEXT PRIMARY KEY,
+	group_name CITEXT COLLATE "C" NOT NULL UNIQUE,
+	path       TEXT NOT NULL,
+	created_at BIGINT NOT NULL
+);
+
+CREATE TABLE group_members (
+	group_id TEXT NOT NULL REFERENCES groups (group_id) ON DELETE RESTRICT,
+	user_id  TEXT NOT NULL REFERENCES users (user_id) ON DELETE RESTRICT,
+	PRIMARY KEY (group_id, user_id)
+);
+CREATE INDEX group_members_user ON group_members (user_id);
+
+CREATE TABLE roles (
+	role_id              TEXT PRIMARY KEY,
+	role_name            CITEXT COLLATE "C" NOT NULL UNIQUE,
+	path                 TEXT NOT NULL,
+	description          TEXT NOT NULL DEFAULT '',
+	trust_policy         TEXT NOT NULL,
+	max_session_duration INTEGER NOT NULL,
+	created_at           BIGINT NOT NULL,
+	permissions_boundary TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE policy_attachments (
+	entity_kind TEXT NOT NULL CHECK (entity_kind IN ('user', 'group', 'role')),
+	entity_id   TEXT NOT NULL,
+	policy_id   TEXT NOT NULL REFERENCES policies (policy_id) ON DELETE RESTRICT,
+	PRIMARY KEY (entity_kind, entity_id, policy_id)
+);
+CREATE INDEX policy_attachments_policy ON policy_attachments (policy_id);
+
+CREATE TABLE inline_policies (
+	entity_kind TEXT NOT NULL CHECK (entity_kind IN ('user', 'group', 'role')),
+	entity_id   TEXT NOT NULL,
+	policy_name TEXT NOT NULL,
+	document    TEXT NOT NULL,
+	PRIMARY KEY (entity_kind, entity_id, policy_name)
+);
+
+CREATE TABLE entity_tags (
+	entity_kind TEXT NOT NULL CHECK (entity_kind IN ('user', 'role')),
+	entity_id   TEXT NOT NULL,
+	tag_key     CITEXT COLLATE "C" NOT NULL,
+	tag_value   TEXT NOT NULL,
+	PRIMARY KEY (entity_kind, entity_id, tag_key)
+);
+
+CREATE TABLE code_blobs (
+	sha256     TEXT PRIMARY KEY,
+	zip        BYTEA NOT NULL,
+	created_at BIGINT NOT NULL
+);
+
+CREATE TABLE functions (
+	function_name TEXT PRIMARY KEY,
+	config        TEXT NOT NULL,
+	code_sha256   TEXT NOT NULL REFERENCES code_blobs (sha256),
+	created_at    BIGINT NOT NULL
+);
+
+CREATE TABLE function_versions (
+	function_name TEXT NOT NULL REFERENCES functions (function_name) ON DELETE CASCADE,
+	version       INTEGER NOT NULL,
+	config        TEXT NOT NULL,
+	code_sha256   TEXT NOT NULL REFERENCES code_blobs (sha256),
+	PRIMARY KEY (function_name, version)
+);
+
+CREATE TABLE function_aliases (
+	function_name TEXT NOT NULL REFERENCES functions (function_name) ON DELETE CASCADE,
+	alias_name    TEXT NOT NULL,
+	config        TEXT NOT NULL,
+	PRIMARY KEY (function_name, alias_name)
+);
+
+CREATE TABLE function_policies (
+	function_name TEXT NOT NULL REFERENCES functions (function_name) ON DELETE CASCADE,
+	qualifier     TEXT NOT NULL,
+	policy        TEXT NOT NULL,
+	revision_id   TEXT NOT NULL,
+	PRIMARY KEY (function_name, qualifier)
+);
+
+CREATE TABLE function_urls (
+	url_id        TEXT PRIMARY KEY,
+	function_name TEXT NOT NULL REFERENCES functions (function_name) ON DELETE CASCADE,
+	qualifier     TEXT NOT NULL,
+	config        TEXT NOT NULL,
+	UNIQUE (function_name, qualifier)
+);
+
+CREATE TABLE audit_events (
+	id              BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+	time            BIGINT NOT NULL,
+	request_id      TEXT NOT NULL,
+	source_ip       TEXT NOT NULL DEFAULT '',
+	user_agent      TEXT NOT NULL DEFAULT '',
+	principal_arn   TEXT NOT NULL DEFAULT '',
+	access_key_id   TEXT NOT NULL DEFAULT '',
+	credential_type TEXT NOT NULL DEFAULT '',
+	service         TEXT NOT NULL DEFAULT '',
+	action          TEXT NOT NULL DEFAULT '',
+	resource        TEXT NOT NULL DEFAULT '',
+	decision        TEXT NOT NULL DEFAULT '',
+	reason          TEXT NOT NULL DEFAULT '',
+	error_code      TEXT NOT NULL DEFAULT '',
+	status          INTEGER NOT NULL,
+	latency_ms      DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX audit_events_time ON audit_events (time);
+CREATE INDEX audit_events_request ON audit_events (request_id);
