@@ -4,10 +4,12 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -276,5 +278,56 @@ func TestSDKVersionsAliasesAndAliasURLs(t *testing.T) {
 	status, _, _ := sdkCall(t, "GET", aws.ToString(u.FunctionUrl), "", id, secret, "")
 	if status != 403 {
 		t.Errorf("URL of a deleted alias answered %d, want 403", status)
+	}
+}
+
+// TestInvokeAndLogs invokes a Node.js function through the Lambda API
+// (with the log tail) and reads its logs with fnurl logs.
+func TestInvokeAndLogs(t *testing.T) {
+	requireTool(t, "node")
+	dir := t.TempDir()
+	ts := startServer(t, dir, nil)
+	id, secret := rootCreds(t, dir)
+	ctx := context.Background()
+	rootIAM, _ := sdkClients(ts, id, secret, "")
+	lc := lambdaClient(ts, id, secret, "")
+	role := must(rootIAM.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("exec"), AssumeRolePolicyDocument: aws.String(lambdaTrust)})).Role
+	code := `exports.handler = async (event) => { console.log("got", event.n); if (event.fail) throw new Error("boom"); return {n: event.n * 2}; };`
+	must(lc.CreateFunction(ctx, &lambdasdk.CreateFunctionInput{FunctionName: aws.String("double"), Runtime: types.RuntimeNodejs20x,
+		Handler: aws.String("index.handler"), Role: role.Arn, Code: &types.FunctionCode{ZipFile: zipOf(t, map[string]string{"index.js": code})}}))
+	out := must(lc.Invoke(ctx, &lambdasdk.InvokeInput{FunctionName: aws.String("double"), Payload: []byte(`{"n": 21}`), LogType: types.LogTypeTail}))
+	if string(out.Payload) != `{"n":42}` || out.FunctionError != nil || aws.ToString(out.ExecutedVersion) != "$LATEST" {
+		t.Errorf("Invoke = %s %v %v", out.Payload, aws.ToString(out.FunctionError), aws.ToString(out.ExecutedVersion))
+	}
+	tail, _ := base64.StdEncoding.DecodeString(aws.ToString(out.LogResult))
+	if !strings.Contains(string(tail), "got 21") || !strings.Contains(string(tail), "REPORT RequestId:") {
+		t.Errorf("log tail = %q", tail)
+	}
+	out = must(lc.Invoke(ctx, &lambdasdk.InvokeInput{FunctionName: aws.String("double"), Payload: []byte(`{"n": 1, "fail": true}`)}))
+	if aws.ToString(out.FunctionError) != "Unhandled" || !strings.Contains(string(out.Payload), "boom") {
+		t.Errorf("failing Invoke = %s %v", out.Payload, aws.ToString(out.FunctionError))
+	}
+	ev := must(lc.Invoke(ctx, &lambdasdk.InvokeInput{FunctionName: aws.String("double"), Payload: []byte(`{"n": 5}`), InvocationType: types.InvocationTypeEvent}))
+	if ev.StatusCode != 202 {
+		t.Errorf("Event invoke status %d", ev.StatusCode)
+	}
+	dry := must(lc.Invoke(ctx, &lambdasdk.InvokeInput{FunctionName: aws.String("double"), InvocationType: types.InvocationTypeDryRun}))
+	if dry.StatusCode != 204 {
+		t.Errorf("DryRun status %d", dry.StatusCode)
+	}
+	// The event invocation runs after the answer: wait for its line.
+	env := map[string]string{"HOME": t.TempDir(), "AWS_ACCESS_KEY_ID": id, "AWS_SECRET_ACCESS_KEY": secret, "AWS_ENDPOINT_URL": ts.Endpoint}
+	var logs string
+	for range 50 {
+		logs, _, _ = fnurlCmd(env, "logs", "double")
+		if strings.Contains(logs, "got 5") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, want := range []string{"START RequestId:", "got 21", "got 1", "boom", "got 5", "END RequestId:", "REPORT RequestId:"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("fnurl logs has no %q:\n%s", want, logs)
+		}
 	}
 }

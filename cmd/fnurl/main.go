@@ -8,6 +8,8 @@
 //	fnurl presign URL       print a presigned function URL
 //	fnurl audit             print the audit trail (--follow, --denied, ...)
 //	fnurl explain ID        explain the decision on one request
+//	fnurl logs FUNCTION     print a function's logs (--follow)
+//	fnurl migrate           copy the embedded store into PostgreSQL
 //	fnurl version           print the version
 //	fnurl help [command]    show help
 //
@@ -50,6 +52,7 @@ Usage:
   fnurl presign URL       print a presigned function URL
   fnurl audit             print the audit trail (--follow, --denied, ...)
   fnurl explain ID        explain the decision on one request
+  fnurl migrate           copy the embedded store into PostgreSQL (--from, --to)
   fnurl version           print the version
   fnurl help [command]    show help for a command
 `
@@ -72,6 +75,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runAudit(ctx, args[1:], getenv, stdout, stderr)
 	case "explain":
 		return runExplain(ctx, args[1:], getenv, stdout, stderr)
+	case "logs":
+		return runLogs(ctx, args[1:], getenv, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "fnurl", version())
 		return nil
@@ -88,6 +95,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 				return runAudit(ctx, []string{"-h"}, getenv, stdout, stdout)
 			case "explain":
 				return runExplain(ctx, []string{"-h"}, getenv, stdout, stdout)
+			case "logs":
+				return runLogs(ctx, []string{"-h"}, getenv, stdout, stdout)
+			case "migrate":
+				return runMigrate(ctx, []string{"-h"}, getenv, stdout, stdout)
 			}
 		}
 		fmt.Fprint(stdout, usage)

@@ -16,12 +16,15 @@ import (
 	"time"
 
 	"github.com/fnurl/fnurl/internal/audit"
+	"github.com/fnurl/fnurl/internal/auditapi"
 	"github.com/fnurl/fnurl/internal/iam"
 	"github.com/fnurl/fnurl/internal/keyring"
 	"github.com/fnurl/fnurl/internal/lambda"
 	"github.com/fnurl/fnurl/internal/sandbox"
 	"github.com/fnurl/fnurl/internal/server"
+	"github.com/fnurl/fnurl/internal/store/postgres"
 	"github.com/fnurl/fnurl/internal/store/sqlite"
+	"github.com/fnurl/fnurl/internal/store/sqlstore"
 	"github.com/fnurl/fnurl/internal/sts"
 )
 
@@ -32,6 +35,7 @@ import (
 type serveConfig struct {
 	Listen          string
 	DataDir         string
+	Store           string
 	Region          string
 	AccountID       string
 	MasterKeyFile   string
@@ -79,6 +83,7 @@ func parseServeFlags(args []string, getenv func(string) string, out io.Writer) (
 	fs.SetOutput(out)
 	fs.StringVar(&c.Listen, "listen", env("FNURL_LISTEN", "127.0.0.1:8686"), "address to listen on, `host:port` (env FNURL_LISTEN)")
 	fs.StringVar(&c.DataDir, "data-dir", env("FNURL_DATA_DIR", defaultDataDir(getenv)), "`directory` for the database, keys and credentials (env FNURL_DATA_DIR)")
+	fs.StringVar(&c.Store, "store", env("FNURL_STORE", ""), "store `URL`: empty for the embedded SQLite database in the data directory, or postgres://user@host:port/db?sslmode=… for a PostgreSQL database that several nodes share (they then need the same FNURL_MASTER_KEY); give a password through FNURL_STORE, PGPASSWORD or ~/.pgpass rather than this flag (env FNURL_STORE)")
 	fs.StringVar(&c.Region, "region", env("FNURL_REGION", "us-east-1"), "AWS `region` this server answers for (env FNURL_REGION)")
 	fs.StringVar(&c.AccountID, "account-id", env("FNURL_ACCOUNT_ID", ""), "12-digit account `ID`; default: generated on first start and kept (env FNURL_ACCOUNT_ID)")
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", env("FNURL_MASTER_KEY_FILE", ""), "`file` holding the master key; default: DATA-DIR/master.key, created on first start; ignored when FNURL_MASTER_KEY is set (env FNURL_MASTER_KEY_FILE)")
@@ -104,7 +109,8 @@ func parseServeFlags(args []string, getenv func(string) string, out io.Writer) (
 		fmt.Fprint(out, `Usage: fnurl serve [flags]
 
 Runs the fnurl server: the STS, IAM and Lambda APIs and function URLs on one
-listener, with an embedded SQLite store in the data directory.
+listener, with an embedded SQLite store in the data directory or, with
+--store, a PostgreSQL database that several nodes share.
 
 Flags:
 `)
@@ -224,7 +230,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 
-	db, err := sqlite.Open(ctx, filepath.Join(c.DataDir, "fnurl.db"))
+	db, err := openStore(ctx, c.Store, c.DataDir)
 	if err != nil {
 		return err
 	}
@@ -311,6 +317,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer auditLog.Close()
 	srv := server.New(server.Config{Region: c.Region, Logger: log, Endpoint: endpoint, URLAuthModel: c.URLAuthModel,
 		Audit: auditLog, AuditStore: db, MetricsOpen: c.Metrics == "open", Invoker: inv,
+		Account: ids.AccountID(), FunctionLogs: func(fn string, since time.Time) []auditapi.LogLine {
+			var out []auditapi.LogLine
+			for _, e := range mgr.Logs(fn, since) {
+				out = append(out, auditapi.LogLine{Time: e.Time, RequestID: e.RequestID, Message: e.Message})
+			}
+			return out
+		},
 		DevDenyReasons: c.DevDenyReasons}, ids, tokens, fns)
 	log.Info("fnurl listening", "endpoint", endpoint, "account", ids.AccountID(), "region", c.Region, "data_dir", c.DataDir)
 	printBanner(stdout, endpoint, ids.AccountID(), c.Region, credFile, configFile, c.rootKeyID != "")
@@ -374,4 +387,19 @@ func printBanner(w io.Writer, endpoint, account, region, credFile, configFile st
 		fmt.Fprintf(&b, "or pass the endpoint yourself: aws --endpoint-url %s --region %s ... (AWS_ENDPOINT_URL=%s works too)\n", endpoint, region, endpoint)
 	}
 	io.WriteString(w, b.String())
+}
+
+// openStore opens the store named by url: the embedded SQLite database in
+// dataDir when url is empty, or a PostgreSQL database.
+func openStore(ctx context.Context, url, dataDir string) (interface {
+	sqlstore.Store
+	Close() error
+}, error) {
+	switch {
+	case url == "":
+		return sqlite.Open(ctx, filepath.Join(dataDir, "fnurl.db"))
+	case postgres.IsURL(url):
+		return postgres.Open(ctx, url)
+	}
+	return nil, fmt.Errorf("--store: want empty (embedded SQLite) or a postgres:// URL")
 }

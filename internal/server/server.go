@@ -72,6 +72,10 @@ type Config struct {
 	URLAuthModel string
 	// Invoker runs functions; nil means this server cannot run them.
 	Invoker lambda.Invoker
+	// FunctionLogs returns a function's captured log lines; nil when this
+	// server runs no functions. Account names log groups in ARNs.
+	FunctionLogs func(function string, since time.Time) []auditapi.LogLine
+	Account      string
 	// DevDenyReasons adds the reason of a function URL refusal to the 403
 	// response. For development only.
 	DevDenyReasons bool
@@ -314,16 +318,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, info *requestInfo
 }
 
 func auditHandler(az *authz.Authorizer, cfg Config) http.Handler {
-	h := &auditapi.Handler{Log: cfg.Audit, Authorize: func(r *http.Request, p *iam.Principal) error {
-		return az.Authorize(r.Context(), p, auditapi.Action, "*")
-	}}
+	h := &auditapi.Handler{Log: cfg.Audit, Logs: cfg.FunctionLogs,
+		Authorize: func(r *http.Request, p *iam.Principal, action, resource string) error {
+			return az.Authorize(r.Context(), p, action, resource)
+		},
+		LogGroupARN: func(fn string) string {
+			return "arn:aws:logs:" + cfg.Region + ":" + cfg.Account + ":log-group:/aws/lambda/" + fn + ":*"
+		},
+	}
 	if cfg.Audit != nil {
 		h.Store = cfg.AuditStore
-	}
-	if h.Store == nil {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			writeError(w, r, ServiceFnurl, awserr.New("ResourceNotFoundException", http.StatusNotFound, "The audit trail is not kept by this server."))
-		})
 	}
 	return h
 }
