@@ -51,6 +51,7 @@ var Dialect = &sqlstore.Dialect{
 	TxOptions:        &sql.TxOptions{Isolation: sql.LevelSerializable},
 	Contains:         func(col string) string { return "strpos(" + col + ", ?) > 0" },
 	FunctionRevision: "COALESCE(config::jsonb ->> 'revision', '')",
+	BinarySettings:   true,
 }
 
 func sqlState(err error) string {

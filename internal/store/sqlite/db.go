@@ -189,3 +189,6 @@ func (db *DB) IntegrityCheck(ctx context.Context) error {
 	}
 	return nil
 }
+
+// SQL returns the read pool, for tools such as fnurl migrate.
+func (db *DB) SQL() *sql.DB { return db.read }

@@ -55,6 +55,9 @@ type Dialect struct {
 	// FunctionRevision is the expression giving the revision ID of the
 	// function configuration in the column config of table functions.
 	FunctionRevision string
+	// BinarySettings says that settings.value is a binary column: values
+	// are written as []byte.
+	BinarySettings bool
 }
 
 // Store is everything a store implements.

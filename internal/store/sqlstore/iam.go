@@ -24,7 +24,7 @@ func (db *DB) Setting(ctx context.Context, name string) (string, error) {
 func (db *DB) InitSetting(ctx context.Context, name, value string) (string, error) {
 	var v string
 	err := db.inTx(ctx, func(tx *Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, name, value); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, name, db.settingValue(value)); err != nil {
 			return err
 		}
 		return tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&v)
@@ -46,6 +46,15 @@ func scanAccessKey(row *sql.Row) (*iam.AccessKey, error) {
 	}
 	k.Created = fromMillis(created)
 	return &k, nil
+}
+
+// settingValue is value as the settings table takes it: settings may hold
+// arbitrary bytes (a sealed canary), which PostgreSQL's text refuses.
+func (db *DB) settingValue(value string) any {
+	if db.d.BinarySettings {
+		return []byte(value)
+	}
+	return value
 }
 
 // AccessKey implements iam.Store.

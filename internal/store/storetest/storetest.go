@@ -94,6 +94,14 @@ func testSettings(t *testing.T, s Store) {
 	if err != nil || v != "first" {
 		t.Fatalf("second InitSetting = %q, %v; want the first value kept", v, err)
 	}
+	// Settings hold bytes that are not UTF-8 (the sealed master-key check).
+	bin := "\xab\x00\xff\xce"
+	if v, err := s.InitSetting(ctx, "bin", bin); err != nil || v != bin {
+		t.Fatalf("InitSetting(binary) = %q, %v", v, err)
+	}
+	if v, err := s.Setting(ctx, "bin"); err != nil || v != bin {
+		t.Fatalf("Setting(binary) = %q, %v", v, err)
+	}
 	_, err = s.RootAccessKey(ctx)
 	wantErr(t, "RootAccessKey on empty store", err, iam.ErrNotFound)
 	k := &iam.AccessKey{ID: "AKIAROOT000000000001", Root: true, Status: iam.StatusActive, Created: t0, SealedSecret: []byte{0, 1, 0xff}}

@@ -4,9 +4,11 @@
 -- server's locale. Times are unix milliseconds, as in SQLite.
 CREATE EXTENSION IF NOT EXISTS citext;
 
+-- Settings of this installation. Values are bytes: the master-key check
+-- value is a sealed canary, not text.
 CREATE TABLE settings (
 	name  TEXT PRIMARY KEY,
-	value TEXT NOT NULL
+	value BYTEA NOT NULL
 );
 
 CREATE TABLE users (
