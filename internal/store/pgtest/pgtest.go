@@ -6,7 +6,9 @@
 // root the server runs as the "postgres" user. When the PostgreSQL binaries
 // are missing, tests skip, unless FNURL_TEST_REQUIRE_TOOLS=1, which makes it
 // a failure. FNURL_PG_BIN names the directory of the binaries when they are
-// not in /usr/lib/postgresql/<version>/bin.
+// not in /usr/lib/postgresql/<version>/bin. FNURL_TEST_PG_DURABLE=1 keeps
+// fsync and synchronous commit on, for benchmarks that compare write speed
+// with the embedded store fairly.
 //
 // A package that uses it stops the server at the end from TestMain:
 //
@@ -185,10 +187,12 @@ func start() (*server, error) {
 		return fail(err)
 	}
 	defer logf.Close()
-	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data,
-		"-c", "listen_addresses=127.0.0.1", "-p", strconv.Itoa(port), "-k", dir,
-		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-		"-c", "max_connections=300")
+	args := []string{"-D", data, "-c", "listen_addresses=127.0.0.1", "-p", strconv.Itoa(port), "-k", dir,
+		"-c", "max_connections=300"}
+	if os.Getenv("FNURL_TEST_PG_DURABLE") != "1" {
+		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true, Pdeathsig: syscall.SIGTERM}
