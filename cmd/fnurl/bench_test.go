@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/fnurl/fnurl/internal/sigv4"
+	"github.com/fnurl/fnurl/internal/store/pgtest"
 )
 
 // signedPost sends one signed query-protocol request and fails b unless the
@@ -43,9 +44,14 @@ func signedPost(b *testing.B, client *http.Client, endpoint, service, body strin
 // (SigV4 verification, authorization, SQLite) with a raw signing client, at
 // concurrency 1 and 16: a read (GetUser) and a write pair (CreateUser then
 // DeleteUser, two calls per op).
-func BenchmarkIAMAPI(b *testing.B) {
+func BenchmarkIAMAPI(b *testing.B) { benchIAMAPI(b) }
+
+// BenchmarkIAMAPIPostgres is BenchmarkIAMAPI with the PostgreSQL store.
+func BenchmarkIAMAPIPostgres(b *testing.B) { benchIAMAPI(b, "--store", pgtest.URL(b)) }
+
+func benchIAMAPI(b *testing.B, serveArgs ...string) {
 	dir := b.TempDir()
-	ts := startServer(b, dir, nil)
+	ts := startServer(b, dir, nil, serveArgs...)
 	id, secret := rootCreds(b, dir)
 	creds := sigv4.Credentials{AccessKeyID: id, SecretAccessKey: secret}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
