@@ -48,6 +48,7 @@ var Dialect = &sqlstore.Dialect{
 		return s == "40001" || s == "40P01" // serialization_failure, deadlock_detected
 	},
 	ForUpdate:        " FOR UPDATE",
+	ForShare:         " FOR SHARE",
 	TxOptions:        &sql.TxOptions{Isolation: sql.LevelSerializable},
 	Contains:         func(col string) string { return "strpos(" + col + ", ?) > 0" },
 	FunctionRevision: "COALESCE(config::jsonb ->> 'revision', '')",

@@ -47,6 +47,9 @@ type Dialect struct {
 	// ForUpdate is appended to a SELECT of a parent row to lock it for the
 	// rest of the transaction ("" where writers are serial anyway).
 	ForUpdate string
+	// ForShare is appended to a SELECT of a parent row to keep it from
+	// being deleted for the rest of the transaction.
+	ForShare string
 	// TxOptions are the options of write transactions.
 	TxOptions *sql.TxOptions
 	// Contains returns a condition true when the text column col contains

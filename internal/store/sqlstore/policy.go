@@ -206,9 +206,41 @@ func (db *DB) SetDefaultPolicyVersion(ctx context.Context, policyID, versionID s
 
 // AttachPolicy implements iam.PolicyStore.
 func (db *DB) AttachPolicy(ctx context.Context, e iam.Entity, policyID string) error {
-	_, err := db.write.ExecContext(ctx, `INSERT INTO policy_attachments (entity_kind, entity_id, policy_id) VALUES (?, ?, ?)
-		ON CONFLICT DO NOTHING`, e.Kind, e.ID, policyID)
-	return err
+	return db.inTx(ctx, func(tx *Tx) error {
+		if err := db.lockEntity(ctx, tx, e); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO policy_attachments (entity_kind, entity_id, policy_id) VALUES (?, ?, ?)
+			ON CONFLICT DO NOTHING`, e.Kind, e.ID, policyID)
+		return err
+	})
+}
+
+// lockEntity returns iam.ErrNotFound unless the entity exists and, where
+// writers run concurrently, share-locks its row until the transaction
+// ends: a concurrent delete of the entity, which checks for attached and
+// inline policies and tags under an exclusive lock, then runs entirely
+// before or after this transaction, never leaving policies or tags behind.
+func (db *DB) lockEntity(ctx context.Context, tx *Tx, e iam.Entity) error {
+	var q string
+	switch e.Kind {
+	case iam.KindUser:
+		q = `SELECT user_id FROM users WHERE user_id = ?`
+	case iam.KindGroup:
+		q = `SELECT group_id FROM groups WHERE group_id = ?`
+	case iam.KindRole:
+		q = `SELECT role_id FROM roles WHERE role_id = ?`
+	default:
+		return iam.ErrNotFound
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (`+q+db.d.ForShare+`) x`, e.ID).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return iam.ErrNotFound
+	}
+	return nil
 }
 
 // DetachPolicy implements iam.PolicyStore.
@@ -258,6 +290,9 @@ func policySize(doc string) int {
 // PutInlinePolicy implements iam.PolicyStore.
 func (db *DB) PutInlinePolicy(ctx context.Context, e iam.Entity, name, doc string, maxSize int) error {
 	return db.inTx(ctx, func(tx *Tx) error {
+		if err := db.lockEntity(ctx, tx, e); err != nil {
+			return err
+		}
 		rows, err := tx.QueryContext(ctx, `SELECT document FROM inline_policies
 			WHERE entity_kind = ? AND entity_id = ? AND policy_name <> ?`, e.Kind, e.ID, name)
 		if err != nil {

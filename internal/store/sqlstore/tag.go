@@ -31,6 +31,9 @@ func (db *DB) Tags(ctx context.Context, e iam.Entity) ([]iam.Tag, error) {
 // TagEntity implements iam.TagStore.
 func (db *DB) TagEntity(ctx context.Context, e iam.Entity, tags []iam.Tag, max int) error {
 	return db.inTx(ctx, func(tx *Tx) error {
+		if err := db.lockEntity(ctx, tx, e); err != nil {
+			return err
+		}
 		for _, t := range tags {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO entity_tags (entity_kind, entity_id, tag_key, tag_value) VALUES (?, ?, ?, ?)
 				ON CONFLICT (entity_kind, entity_id, tag_key) DO UPDATE SET tag_key = excluded.tag_key, tag_value = excluded.tag_value`,

@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"PolicyVersions", testPolicyVersions},
 		{"ConcurrentPolicyVersions", testConcurrentPolicyVersions},
 		{"InlineAndIdentityPolicies", testInline},
+		{"ConcurrentDeleteAndAttach", testConcurrentDeleteAndAttach},
 		{"TagsAndLastUsed", testTags},
 		{"Functions", testFunctions},
 		{"VersionsAliasesURLs", testVersions},
@@ -384,6 +385,53 @@ func testConcurrentPolicyVersions(t *testing.T, s Store) {
 	if ok != 4 || len(vs) != 5 {
 		t.Errorf("%d concurrent versions created, %d stored; want 4 and 5", ok, len(vs))
 	}
+}
+
+// testConcurrentDeleteAndAttach races DeleteUser against AttachPolicy,
+// PutInlinePolicy and TagEntity on the same user: whatever the order, no
+// attachment, inline policy or tag may outlive the user.
+func testConcurrentDeleteAndAttach(t *testing.T, s Store) {
+	p := mkPolicy(t, s, "ANPA1", "p")
+	missing := iam.Entity{Kind: iam.KindUser, ID: "AIDANOPE"}
+	wantErr(t, "AttachPolicy to a missing user", s.AttachPolicy(ctx, missing, p.ID), iam.ErrNotFound)
+	wantErr(t, "PutInlinePolicy on a missing user", s.PutInlinePolicy(ctx, missing, "x", "{}", 100), iam.ErrNotFound)
+	wantErr(t, "TagEntity on a missing user", s.TagEntity(ctx, missing, []iam.Tag{{Key: "k", Value: "v"}}, 10), iam.ErrNotFound)
+	deleted := 0
+	for i := range 30 {
+		u := mkUser(t, s, fmt.Sprintf("AIDA%d", i), fmt.Sprintf("u%d", i))
+		e := iam.Entity{Kind: iam.KindUser, ID: u.ID}
+		var wg sync.WaitGroup
+		var delErr error
+		errs := make([]error, 3)
+		wg.Add(4)
+		go func() { defer wg.Done(); delErr = s.DeleteUser(ctx, u.Name) }()
+		go func() { defer wg.Done(); errs[0] = s.AttachPolicy(ctx, e, p.ID) }()
+		go func() { defer wg.Done(); errs[1] = s.PutInlinePolicy(ctx, e, "inl", "{}", 100) }()
+		go func() { defer wg.Done(); errs[2] = s.TagEntity(ctx, e, []iam.Tag{{Key: "k", Value: "v"}}, 10) }()
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil && !errors.Is(err, iam.ErrNotFound) {
+				t.Fatalf("round %d: write racing DeleteUser: %v", i, err)
+			}
+		}
+		if delErr != nil {
+			if !errors.Is(delErr, iam.ErrHasPolicies) && !errors.Is(delErr, iam.ErrHasInline) {
+				t.Fatalf("round %d: DeleteUser: %v", i, delErr)
+			}
+			continue
+		}
+		deleted++
+		attached, err := s.ListAttachedPolicies(ctx, e)
+		must(t, err)
+		inline, err := s.ListInlinePolicies(ctx, e)
+		must(t, err)
+		tags, err := s.Tags(ctx, e)
+		must(t, err)
+		if len(attached)+len(inline)+len(tags) > 0 {
+			t.Fatalf("round %d: user deleted but %d attachments, %d inline policies and %d tags remain", i, len(attached), len(inline), len(tags))
+		}
+	}
+	t.Logf("%d of 30 deletes won the race", deleted)
 }
 
 func testInline(t *testing.T, s Store) {
