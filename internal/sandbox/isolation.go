@@ -114,6 +114,7 @@ func (iso *isolation) cleanup() {
 // envCgroups are the cgroup directories of one environment.
 type envCgroups struct {
 	mem, pids string
+	usage     *os.File // memory.max_usage_in_bytes, opened on first use
 }
 
 func (iso *isolation) newEnvCgroups(id string, memMB int) (envCgroups, error) {
@@ -171,7 +172,11 @@ func (cg envCgroups) killAll() {
 	}
 }
 
-func (cg envCgroups) remove() {
+func (cg *envCgroups) remove() {
+	if cg.usage != nil {
+		cg.usage.Close()
+		cg.usage = nil
+	}
 	for _, d := range cg.dirs() {
 		removeCgroup(d)
 	}
@@ -190,19 +195,27 @@ func removeCgroup(d string) {
 }
 
 // maxUsageMB reads the cgroup's peak memory, or -1.
-func (cg envCgroups) maxUsageMB() int {
+func (cg *envCgroups) maxUsageMB() int {
 	if cg.mem == "" {
 		return -1
 	}
-	b, err := os.ReadFile(filepath.Join(cg.mem, "memory.max_usage_in_bytes"))
+	if cg.usage == nil {
+		f, err := os.Open(filepath.Join(cg.mem, "memory.max_usage_in_bytes"))
+		if err != nil {
+			return -1
+		}
+		cg.usage = f
+	}
+	var buf [32]byte
+	n, err := cg.usage.ReadAt(buf[:], 0)
+	if n == 0 && err != nil {
+		return -1
+	}
+	v, err := strconv.ParseInt(strings.TrimSpace(string(buf[:n])), 10, 64)
 	if err != nil {
 		return -1
 	}
-	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-	if err != nil {
-		return -1
-	}
-	return int((n + 1<<20 - 1) >> 20)
+	return int((v + 1<<20 - 1) >> 20)
 }
 
 // vmHWMMB reads a process's peak resident memory from /proc, or 0.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -247,15 +248,24 @@ func (c *capture) flush() {
 	}
 	deadline := time.Now().Add(50 * time.Millisecond)
 	stable := 0
-	for time.Now().Before(deadline) {
+	for i := 0; ; i++ {
 		if c.pending() == 0 && c.nread.Load() == c.nproc.Load() {
+			// Twice, with the reader given a chance to run in between:
+			// it may have just taken bytes out of the pipe.
 			if stable++; stable >= 2 {
 				break
 			}
 		} else {
 			stable = 0
 		}
-		time.Sleep(50 * time.Microsecond)
+		if time.Now().After(deadline) {
+			break
+		}
+		if i < 50 {
+			runtime.Gosched()
+		} else {
+			time.Sleep(100 * time.Microsecond)
+		}
 	}
 	c.mu.Lock()
 	c.flushPartial()

@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -26,12 +27,16 @@ import (
 var (
 	bootOnce sync.Once
 	bootBin  []byte
+	bootZip  []byte
 	bootErr  error
+	bootMu   sync.Mutex
 )
 
 // bootstrapZip builds testdata/bootstrap and zips it as "bootstrap".
 func bootstrapZip(t testing.TB) []byte {
 	t.Helper()
+	bootMu.Lock()
+	defer bootMu.Unlock()
 	bootOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "fnurl-sandbox-test-")
 		if err != nil {
@@ -51,7 +56,10 @@ func bootstrapZip(t testing.TB) []byte {
 	if bootErr != nil {
 		t.Fatal(bootErr)
 	}
-	return zipFiles(t, map[string]zipFile{"bootstrap": {bootBin, 0o755}})
+	if bootZip == nil {
+		bootZip = zipFiles(t, map[string]zipFile{"bootstrap": {bootBin, 0o755}})
+	}
+	return bootZip
 }
 
 type zipFile struct {
@@ -708,4 +716,30 @@ func TestUnzip(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestCloseStopsEnvironments(t *testing.T) {
+	m, err := sandbox.NewManager(sandbox.Config{Dir: filepath.Join(t.TempDir(), "f")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := newFunction("closing", "provided.al2023", "", bootstrapZip(t))
+	res, _ := invoke(t, m, fn, `{"env":true}`)
+	var v map[string]string
+	json.Unmarshal(res.Payload, &v)
+	var pid int
+	fmt.Sscan(v["pid"], &pid)
+	if pid <= 1 {
+		t.Fatalf("pid %q", v["pid"])
+	}
+	if err := syscall.Kill(pid, 0); err != nil {
+		t.Fatalf("the environment is not running: %v", err)
+	}
+	m.Close()
+	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("after Close: kill(%d, 0) = %v, want ESRCH", pid, err)
+	}
+	if _, err := m.Invoke(context.Background(), fn, sandbox.Request{RequestID: reqID()}); !errors.Is(err, sandbox.ErrClosed) {
+		t.Errorf("Invoke after Close: %v", err)
+	}
 }
