@@ -58,6 +58,11 @@ const maxErrorBody = 1 << 20
 // ErrClosed is returned by Invoke after Close.
 var ErrClosed = errors.New("runtimeapi: server closed")
 
+// ErrNotDelivered wraps the error of an Invoke whose invocation never
+// reached the runtime (it had failed before asking for the next event):
+// the invocation may be retried elsewhere.
+var ErrNotDelivered = errors.New("runtimeapi: invocation not delivered")
+
 // Invocation is one event handed to the runtime.
 type Invocation struct {
 	RequestID       string
@@ -206,7 +211,7 @@ func (s *Server) Invoke(ctx context.Context, inv Invocation) (*Result, error) {
 	case <-ctx.Done():
 		return nil, context.Cause(ctx)
 	case <-s.failed:
-		return nil, s.err()
+		return nil, fmt.Errorf("%w: %w", ErrNotDelivered, s.err())
 	}
 	select {
 	case r := <-c.done:

@@ -33,24 +33,32 @@ func (m *Manager) Invoke(ctx context.Context, fn *Function, req Request) (*Respo
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	e, p, err := m.acquire(fn)
-	if err != nil {
-		return nil, err
-	}
-	var initDur time.Duration
-	if e == nil {
-		var res *Response
-		e, res, err = m.start(fn, rt, p, req)
-		if err != nil || res != nil {
-			return res, err
-		}
-		initDur = e.initDur
-		if err := ctx.Err(); err != nil {
-			m.release(e)
+	for attempt := 0; ; attempt++ {
+		e, p, err := m.acquire(fn)
+		if err != nil {
 			return nil, err
 		}
+		var initDur time.Duration
+		if e == nil {
+			var res *Response
+			e, res, err = m.start(fn, rt, p, req)
+			if err != nil || res != nil {
+				return res, err
+			}
+			initDur = e.initDur
+			if err := ctx.Err(); err != nil {
+				m.release(e)
+				return nil, err
+			}
+		}
+		res, err := m.run(e, fn, req, initDur, attempt < 2)
+		if errors.Is(err, runtimeapi.ErrNotDelivered) {
+			// A warm runtime that died after its last answer: the
+			// invocation never reached it, so it goes to another one.
+			continue
+		}
+		return res, err
 	}
-	return m.run(e, fn, req, initDur)
 }
 
 // acquire returns an idle environment of fn, or reserves a slot for a new
@@ -174,7 +182,7 @@ func (m *Manager) discard(e *env) {
 }
 
 // run hands req to the warm environment e.
-func (m *Manager) run(e *env, fn *Function, req Request, initDur time.Duration) (*Response, error) {
+func (m *Manager) run(e *env, fn *Function, req Request, initDur time.Duration, retry bool) (*Response, error) {
 	start := time.Now()
 	deadline := start.Add(fn.Timeout)
 	e.logs.begin(req.RequestID, req.LogTail)
@@ -234,6 +242,10 @@ func (m *Manager) run(e *env, fn *Function, req Request, initDur time.Duration) 
 		m.finish(e, fn, req, start, initDur, resp)
 		m.discard(e)
 		return resp, nil
+	case retry && errors.Is(err, runtimeapi.ErrNotDelivered):
+		e.logs.end()
+		m.discard(e)
+		return nil, err
 	default:
 		// The runtime exited (or was killed: out of memory, Close).
 		e.waitExit(time.Second)

@@ -195,7 +195,7 @@ func NewManager(cfg Config) (*Manager, error) {
 		}
 		os.Chmod(d, 0o711)
 	}
-	if base != cfg.Dir || m.iso.cred == nil {
+	if base != cfg.Dir {
 		os.Chmod(base, 0o711)
 	}
 	if err := writeRuntimeFiles(m.rtDir); err != nil {

@@ -348,6 +348,18 @@ func TestFaults(t *testing.T) {
 			t.Errorf("after the fix: %s, want %s", got, want)
 		}
 	})
+	t.Run("exit after answering", func(t *testing.T) {
+		fn := newFunction("fault-exit-after", "provided.al2023", "", code)
+		res, _ := invoke(t, m, fn, `{"exit_after":true}`)
+		if res.FunctionError != "" {
+			t.Fatalf("%s", res.Payload)
+		}
+		time.Sleep(100 * time.Millisecond) // the runtime is gone by now
+		res, _ = invoke(t, m, fn, `"next"`)
+		if got, want := string(res.Payload), `"next"`; got != want || res.FunctionError != "" {
+			t.Errorf("next invocation = %s, want %s (on a new environment)", got, want)
+		}
+	})
 	t.Run("no bootstrap", func(t *testing.T) {
 		fn := newFunction("fault-nobootstrap", "provided.al2023", "", zipFiles(t, map[string]zipFile{"main": {[]byte("x"), 0o755}}))
 		res, id := invoke(t, m, fn, `{}`)

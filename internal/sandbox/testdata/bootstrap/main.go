@@ -43,6 +43,7 @@ type event struct {
 	AllocMB    int    `json:"alloc_mb"`
 	Log        int    `json:"log"`
 	Env        bool   `json:"env"`
+	ExitAfter  bool   `json:"exit_after"`
 }
 
 func main() {
@@ -69,6 +70,9 @@ func main() {
 		case ev.SleepMs > 0:
 			time.Sleep(time.Duration(ev.SleepMs) * time.Millisecond)
 			post("/invocation/"+id+"/response", payload, nil)
+		case ev.ExitAfter:
+			post("/invocation/"+id+"/response", payload, nil)
+			os.Exit(0)
 		case ev.Exit != nil:
 			fmt.Println("exiting mid-invocation")
 			os.Exit(*ev.Exit)
