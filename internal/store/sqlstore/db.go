@@ -115,6 +115,9 @@ func (d *Dialect) Rebind(query string) string {
 			n++
 			b.WriteByte('$')
 			b.WriteString(strconv.Itoa(n))
+			if i+1 < len(query) && query[i+1] >= '0' && query[i+1] <= '9' {
+				b.WriteByte(' ') // ?0 must not become $10
+			}
 			continue
 		}
 		b.WriteByte(query[i])
