@@ -132,14 +132,20 @@ type Server struct {
 	failed  chan struct{}
 }
 
-// New starts a Server on 127.0.0.1:0.
-func New() (*Server, error) {
+// New starts a Server on 127.0.0.1:0. When authorize is not nil, each
+// accepted connection is first passed to it and closed unless it returns
+// true: any local process can reach a loopback port, so the caller checks
+// that the peer belongs to the environment.
+func New(authorize func(net.Conn) bool) (*Server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("runtimeapi: listen: %w", err)
 	}
 	s := newServer()
 	s.ln = ln
+	if authorize != nil {
+		ln = &authListener{Listener: ln, authorize: authorize}
+	}
 	s.srv = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -490,3 +496,22 @@ func writeError(w http.ResponseWriter, code int, typ, msg string) {
 // drain discards a bounded amount of an unread body so the connection can
 // be reused.
 func drain(r io.Reader) { io.Copy(io.Discard, io.LimitReader(r, MaxResponse)) }
+
+// authListener drops connections that authorize refuses.
+type authListener struct {
+	net.Listener
+	authorize func(net.Conn) bool
+}
+
+func (l *authListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if l.authorize(c) {
+			return c, nil
+		}
+		c.Close()
+	}
+}

@@ -52,7 +52,7 @@ func (r *runtime) post(path string, body io.Reader, h http.Header) (int, string)
 }
 
 func start(t testing.TB) *Server {
-	s, err := New()
+	s, err := New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -146,7 +146,7 @@ func (m *Manager) start(fn *Function, rt *runtimeSpec, p *pool, req Request) (*e
 			os.RemoveAll(e.tmp)
 		}
 	}
-	if e.api, err = runtimeapi.New(); err != nil {
+	if e.api, err = runtimeapi.New(e.ownsConn); err != nil {
 		cleanup()
 		return fail(err)
 	}

@@ -114,7 +114,7 @@ func (iso *isolation) cleanup() {
 // envCgroups are the cgroup directories of one environment.
 type envCgroups struct {
 	mem, pids string
-	usage     *os.File // memory.max_usage_in_bytes, opened on first use
+	usage     *os.File // memory.max_usage_in_bytes, set at creation
 }
 
 func (iso *isolation) newEnvCgroups(id string, memMB int) (envCgroups, error) {
@@ -130,6 +130,7 @@ func (iso *isolation) newEnvCgroups(id string, memMB int) (envCgroups, error) {
 			cg.remove()
 			return envCgroups{}, err
 		}
+		cg.usage, _ = os.Open(filepath.Join(d, "memory.max_usage_in_bytes"))
 		// No swapping around the limit, where the kernel accounts swap.
 		os.WriteFile(filepath.Join(d, "memory.memsw.limit_in_bytes"), lim, 0)
 		os.WriteFile(filepath.Join(d, "memory.swappiness"), []byte("0"), 0)
@@ -174,8 +175,7 @@ func (cg envCgroups) killAll() {
 
 func (cg *envCgroups) remove() {
 	if cg.usage != nil {
-		cg.usage.Close()
-		cg.usage = nil
+		cg.usage.Close() // safe against a concurrent ReadAt, which then fails
 	}
 	for _, d := range cg.dirs() {
 		removeCgroup(d)
@@ -200,11 +200,7 @@ func (cg *envCgroups) maxUsageMB() int {
 		return -1
 	}
 	if cg.usage == nil {
-		f, err := os.Open(filepath.Join(cg.mem, "memory.max_usage_in_bytes"))
-		if err != nil {
-			return -1
-		}
-		cg.usage = f
+		return -1
 	}
 	var buf [32]byte
 	n, err := cg.usage.ReadAt(buf[:], 0)

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -753,5 +755,33 @@ func TestCloseStopsEnvironments(t *testing.T) {
 	}
 	if _, err := m.Invoke(context.Background(), fn, sandbox.Request{RequestID: reqID()}); !errors.Is(err, sandbox.ErrClosed) {
 		t.Errorf("Invoke after Close: %v", err)
+	}
+}
+
+func TestRuntimeAPIRefusesOtherProcesses(t *testing.T) {
+	m := newManager(t, sandbox.Config{})
+	fn := newFunction("peer", "provided.al2023", "", bootstrapZip(t))
+	res, _ := invoke(t, m, fn, `{"env":true}`)
+	var v map[string]string
+	json.Unmarshal(res.Payload, &v)
+	api := v["env:AWS_LAMBDA_RUNTIME_API"]
+	if api == "" {
+		t.Fatal("no AWS_LAMBDA_RUNTIME_API")
+	}
+	c := &http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get("http://" + api + "/2018-06-01/runtime/invocation/next")
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("a process outside the environment reached its Runtime API: %s", resp.Status)
+	}
+	// An accepted /next would wait for an event until the client's
+	// timeout; a refused connection fails at once.
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("the connection was accepted (the request timed out): %v", err)
+	}
+	res, _ = invoke(t, m, fn, `"still fine"`)
+	if got, want := string(res.Payload), `"still fine"`; got != want {
+		t.Errorf("after the intrusion: %s, want %s", got, want)
 	}
 }
