@@ -80,6 +80,9 @@ func Stop() {
 // binDir finds the directory of initdb and postgres.
 func binDir() (string, error) {
 	if d := os.Getenv("FNURL_PG_BIN"); d != "" {
+		if _, err := os.Stat(filepath.Join(d, "postgres")); err != nil {
+			return "", fmt.Errorf("PostgreSQL server binaries not found in FNURL_PG_BIN=%s", d)
+		}
 		return d, nil
 	}
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")

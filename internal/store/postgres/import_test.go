@@ -98,3 +98,41 @@ func TestImport(t *testing.T) {
 		t.Errorf("second Import: %v, want ErrNotEmpty", err)
 	}
 }
+
+// TestImportAllOrNothing makes the copy fail halfway (PostgreSQL text
+// cannot hold a NUL byte, SQLite's can) and checks that nothing was copied.
+func TestImportAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	src, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "fnurl.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if _, err := src.InitSetting(ctx, "account_id", "123456789012"); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.UnixMilli(1700000000123).UTC()
+	if err := src.CreateUser(ctx, &iam.User{ID: "AIDA1", Name: "ok", Path: "/", Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.CreateRole(ctx, &iam.Role{ID: "AROA1", Name: "r", Path: "/", TrustPolicy: "{\x00}", MaxSessionDuration: 3600, Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	dst := open(t)
+	if _, err := dst.Import(ctx, src.SQL()); err == nil {
+		t.Fatal("Import of a NUL byte succeeded")
+	}
+	if _, err := dst.Setting(ctx, "account_id"); !errors.Is(err, iam.ErrNotFound) {
+		t.Errorf("after a failed import, settings has a row: %v", err)
+	}
+	if _, err := dst.User(ctx, "ok"); !errors.Is(err, iam.ErrNotFound) {
+		t.Errorf("after a failed import, users has a row: %v", err)
+	}
+	// The database is still empty, so a corrected source imports.
+	if _, err := src.SQL().ExecContext(ctx, `DELETE FROM roles`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dst.Import(ctx, src.SQL()); err != nil {
+		t.Fatalf("Import after the failed one: %v", err)
+	}
+}
