@@ -6,7 +6,10 @@
 // runtime learns the address from AWS_LAMBDA_RUNTIME_API, which is host:port
 // only (clients append /2018-06-01/...), so a shared listener could not
 // tell environments apart by path; a port per environment can, with no
-// routing table and no lock shared between environments. The paths and
+// routing table and no lock shared between environments. A port is not a
+// secret from local processes, so New takes a function that vets each
+// connection's peer (package sandbox checks that the peer's socket belongs
+// to one of the environment's processes). The paths and
 // headers are the ones aws-lambda-go (lambda/runtime_api_client.go) and
 // the Node.js and Python runtime interface clients use:
 //

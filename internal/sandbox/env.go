@@ -172,8 +172,8 @@ func (m *Manager) start(fn *Function, rt *runtimeSpec, p *pool, req Request) (*e
 		NoFile:  noFile,
 		PPID:    os.Getpid(),
 	}
-	if m.iso.memBase == "" && rt.kind != kindNode && fn.MemoryMB > 0 {
-		spec.AS = uint64(fn.MemoryMB) << 20
+	if m.iso.memBase == "" && fn.MemoryMB > 0 {
+		spec.AS = addressSpaceLimit(rt.kind, fn.MemoryMB)
 	}
 	specJSON, _ := json.Marshal(spec)
 	if len(specJSON) > 60<<10 {
@@ -349,4 +349,22 @@ func (m *Manager) environ(fn *Function, rt *runtimeSpec, e *env, taskRoot string
 		out = append(out, k+"="+vars[k])
 	}
 	return out
+}
+
+// addressSpaceLimit is the RLIMIT_AS used when no memory cgroup is
+// available. Address space is not memory: CPython's is close to its
+// resident size, so it gets MemorySize; the Go runtime reserves about
+// 0.7-1.5 GB of address space at start (so may other runtimes of provided
+// functions), so those get MemorySize + 4 GiB, a loose cap that still
+// stops runaway allocation; V8 reserves many GB, so Node.js gets none and
+// relies on --max-old-space-size.
+func addressSpaceLimit(kind string, memMB int) uint64 {
+	switch kind {
+	case kindPython:
+		return uint64(memMB) << 20
+	case kindProvided:
+		return uint64(memMB+4096) << 20
+	default:
+		return 0
+	}
 }

@@ -11,8 +11,18 @@
 //     environment gets a cgroup under the server's own cgroup (read from
 //     /proc/self/cgroup) with memory.limit_in_bytes = MemorySize and
 //     pids.max = 1024;
-//   - otherwise RLIMIT_AS = MemorySize (not for Node.js, whose V8 reserves
-//     far more address space than it uses; it gets --max-old-space-size).
+//   - otherwise RLIMIT_AS (see addressSpaceLimit: MemorySize for Python,
+//     MemorySize + 4 GiB for provided runtimes, whose Go runtime alone
+//     reserves 0.7-1.5 GB of address space, none for Node.js, whose V8
+//     reserves far more than it uses; it gets --max-old-space-size);
+//   - RLIMIT_NOFILE 1024 always; the Runtime API of an environment accepts
+//     connections only from the environment's own processes (peer.go), so
+//     a function cannot take another one's events from its loopback port.
+//
+// Code is extracted once per CodeSha256 under Dir/code, or, when the
+// function user cannot traverse Dir (a 0700 data directory, the usual
+// case), under a fresh 0711 directory in the system temp dir that Close
+// removes.
 //
 // Limits are applied by a shim: the environment's first process is this
 // same binary re-executed (see shim.go), which waits until the server has
