@@ -10,10 +10,12 @@
 // Concurrency: read-then-write transactions that enforce limits or refuse
 // deletes (two access keys per user, five policy versions, deleting an entity
 // that still has policies) run in one transaction. SQLite has a single
-// writer, so they are serial there. On PostgreSQL they run SERIALIZABLE and
-// lock the parent row with SELECT … FOR UPDATE first, so concurrent callers
-// queue on that row; a serialization failure that still happens is retried
-// a few times with the whole transaction.
+// writer, so they are serial there. On PostgreSQL every write transaction
+// runs SERIALIZABLE; in addition the limit checks and deletes lock the
+// parent row with SELECT … FOR UPDATE, and attaching, embedding or tagging
+// takes SELECT … FOR SHARE on the entity, so conflicting callers queue on
+// that row instead of failing. A serialization failure or deadlock that
+// still happens is retried with the whole transaction, up to 10 times.
 package sqlstore
 
 import (
