@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -33,16 +32,21 @@ type extraction struct {
 }
 
 // extract returns the directory holding fn's code, extracting the package
-// once per CodeSha256.
+// once per CodeSha256. The code is checked against CodeSha256 when it is
+// extracted; later calls with the same CodeSha256 reuse that copy without
+// hashing the package again (it is hashed on every cold start otherwise).
 func (m *Manager) extract(fn *Function) (string, error) {
-	sum := sha256.Sum256(fn.Code)
-	if fn.CodeSha256 != "" {
-		want, err := base64.StdEncoding.DecodeString(fn.CodeSha256)
-		if err != nil || subtle.ConstantTimeCompare(want, sum[:]) != 1 {
-			return "", fmt.Errorf("%w: CodeSha256 does not match the code", ErrBadPackage)
-		}
+	// The package is hashed only when it is extracted: a directory named
+	// by a hash holds code that was checked against it.
+	var key string
+	if want, err := base64.StdEncoding.DecodeString(fn.CodeSha256); err == nil && len(want) == sha256.Size {
+		key = hex.EncodeToString(want)
+	} else if fn.CodeSha256 != "" {
+		return "", fmt.Errorf("%w: bad CodeSha256", ErrBadPackage)
+	} else {
+		sum := sha256.Sum256(fn.Code)
+		key = hex.EncodeToString(sum[:])
 	}
-	key := hex.EncodeToString(sum[:])
 	dir := filepath.Join(m.codeDir, key)
 	m.extractMu.Lock()
 	if x := m.extracting[key]; x != nil {
@@ -58,7 +62,15 @@ func (m *Manager) extract(fn *Function) (string, error) {
 	m.extracting[key] = x
 	m.extractMu.Unlock()
 
-	tmp, err := os.MkdirTemp(m.codeDir, ".extract-")
+	var err error
+	sum := sha256.Sum256(fn.Code)
+	if hex.EncodeToString(sum[:]) != key {
+		err = fmt.Errorf("%w: CodeSha256 does not match the code", ErrBadPackage)
+	}
+	var tmp string
+	if err == nil {
+		tmp, err = os.MkdirTemp(m.codeDir, ".extract-")
+	}
 	if err == nil {
 		err = Unzip(fn.Code, tmp)
 		if err == nil {

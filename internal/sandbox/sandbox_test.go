@@ -362,6 +362,17 @@ func TestFaults(t *testing.T) {
 			t.Errorf("next invocation = %s, want %s (on a new environment)", got, want)
 		}
 	})
+	t.Run("code does not match CodeSha256", func(t *testing.T) {
+		m := newManager(t, sandbox.Config{}) // nothing extracted yet
+		fn := newFunction("fault-sha", "provided.al2023", "", code)
+		fn.Code = zipFiles(t, map[string]zipFile{"bootstrap": {[]byte("#!/bin/sh\n"), 0o755}})
+		if _, err := m.Invoke(context.Background(), fn, sandbox.Request{RequestID: reqID()}); !errors.Is(err, sandbox.ErrBadPackage) {
+			t.Errorf("err = %v, want ErrBadPackage", err)
+		}
+		if got := m.Environments("fault-sha"); got != 0 {
+			t.Errorf("Environments = %d", got)
+		}
+	})
 	t.Run("no bootstrap", func(t *testing.T) {
 		fn := newFunction("fault-nobootstrap", "provided.al2023", "", zipFiles(t, map[string]zipFile{"main": {[]byte("x"), 0o755}}))
 		res, id := invoke(t, m, fn, `{}`)
