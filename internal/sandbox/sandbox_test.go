@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -577,6 +578,29 @@ func TestMemoryLimit(t *testing.T) {
 	m := newManager(t, sandbox.Config{})
 	fn := newFunction("mem", "provided.al2023", "", bootstrapZip(t))
 	fn.MemoryMB = 64
+	res, _ := invoke(t, m, fn, `{"env":true}`)
+	var v0 map[string]string
+	json.Unmarshal(res.Payload, &v0)
+	limits := map[string]string{"memory": "memory.limit_in_bytes", "pids": "pids.max"}
+	wants := map[string]string{"memory": strconv.Itoa(64 << 20), "pids": "1024"}
+	for _, line := range strings.Split(v0["cgroup"], "\n") {
+		f := strings.SplitN(line, ":", 3)
+		if len(f) != 3 || limits[f[1]] == "" {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup", f[1], f[2], limits[f[1]]))
+		if err != nil {
+			t.Errorf("%s cgroup %s: %v", f[1], f[2], err)
+			continue
+		}
+		if got := strings.TrimSpace(string(b)); got != wants[f[1]] {
+			t.Errorf("%s: %s = %s, want %s", f[2], limits[f[1]], got, wants[f[1]])
+		}
+		delete(limits, f[1])
+	}
+	if len(limits) != 0 {
+		t.Errorf("the function is not in its own %v cgroups:\n%s", limits, v0["cgroup"])
+	}
 	res, id := invoke(t, m, fn, `{"alloc_mb":200}`)
 	v := errorBody(t, res.Payload)
 	if got, want := v["errorMessage"], "RequestId: "+id+" Error: Runtime exited with error: signal: killed"; got != want {
@@ -795,4 +819,78 @@ func TestRuntimeAPIRefusesOtherProcesses(t *testing.T) {
 	if got, want := string(res.Payload), `"still fine"`; got != want {
 		t.Errorf("after the intrusion: %s, want %s", got, want)
 	}
+}
+
+// TestServerDeathKillsFunctions SIGKILLs a server process (this test
+// binary, re-executed) and checks that its function process dies with it
+// (Pdeathsig), though the function runs in its own process group.
+func TestServerDeathKillsFunctions(t *testing.T) {
+	if os.Getenv("FNURL_SANDBOX_TEST_SERVER") == "1" {
+		m, err := sandbox.NewManager(sandbox.Config{Dir: os.Getenv("FNURL_SANDBOX_TEST_DIR")})
+		if err != nil {
+			fmt.Println("error", err)
+			os.Exit(1)
+		}
+		code, _ := os.ReadFile(os.Getenv("FNURL_SANDBOX_TEST_ZIP"))
+		fn := newFunction("orphan", "provided.al2023", "", code)
+		res, err := m.Invoke(context.Background(), fn, sandbox.Request{RequestID: reqID(), Payload: []byte(`{"env":true}`)})
+		if err != nil {
+			fmt.Println("error", err)
+			os.Exit(1)
+		}
+		var v map[string]string
+		json.Unmarshal(res.Payload, &v)
+		// Keep the function busy in a sleep: only the death signal, not a
+		// broken Runtime API connection, can end it now.
+		fn.Timeout = 2 * time.Minute
+		go m.Invoke(context.Background(), fn, sandbox.Request{RequestID: reqID(), Payload: []byte(`{"sleep_ms":60000}`)})
+		time.Sleep(300 * time.Millisecond)
+		fmt.Println("pid", v["pid"])
+		time.Sleep(time.Minute)
+		os.Exit(0)
+	}
+	dir := t.TempDir()
+	zipPath := filepath.Join(dir, "code.zip")
+	if err := os.WriteFile(zipPath, bootstrapZip(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestServerDeathKillsFunctions$")
+	cmd.Env = append(os.Environ(), "FNURL_SANDBOX_TEST_SERVER=1", "FNURL_SANDBOX_TEST_DIR="+filepath.Join(dir, "f"), "FNURL_SANDBOX_TEST_ZIP="+zipPath)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	var word string
+	var pid int
+	if _, err := fmt.Fscan(out, &word, &pid); err != nil || word != "pid" || pid <= 1 {
+		t.Fatalf("server said %q %d (%v)", word, pid, err)
+	}
+	if !alive(pid) {
+		t.Fatalf("function %d is not running", pid)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for alive(pid) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if alive(pid) {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Fatalf("function %d outlived its server", pid)
+	}
+}
+
+// alive reports whether pid exists and is not a zombie.
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i >= 0 && i+2 < len(s) && s[i+2] != 'Z'
 }

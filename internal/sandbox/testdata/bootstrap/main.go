@@ -96,6 +96,9 @@ func main() {
 			m := map[string]string{"uid": fmt.Sprint(os.Getuid()), "pgid": fmt.Sprint(pgid()), "pid": fmt.Sprint(os.Getpid()),
 				"deadline": resp.Header.Get("Lambda-Runtime-Deadline-Ms"), "arn": resp.Header.Get("Lambda-Runtime-Invoked-Function-Arn"),
 				"trace": resp.Header.Get("Lambda-Runtime-Trace-Id"), "client_context": resp.Header.Get("Lambda-Runtime-Client-Context")}
+			if b, err := os.ReadFile("/proc/self/cgroup"); err == nil {
+				m["cgroup"] = string(b)
+			}
 			for _, kv := range os.Environ() {
 				k, v, _ := strings.Cut(kv, "=")
 				m["env:"+k] = v
