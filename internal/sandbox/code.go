@@ -89,6 +89,32 @@ func (m *Manager) extract(fn *Function) (string, error) {
 	return dir, err
 }
 
+// CheckPackage checks, without extracting it, that code is a zip that
+// Unzip would accept as far as its directory tells: at most 10,000
+// entries, at most 250 MB declared, no entry leaving the package. (Unzip
+// still counts the bytes it writes.) It returns an error wrapping
+// ErrBadPackage.
+func CheckPackage(code []byte) error {
+	zr, err := zip.NewReader(bytes.NewReader(code), int64(len(code)))
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrBadPackage, err)
+	}
+	if len(zr.File) > maxEntries {
+		return fmt.Errorf("%w: more than %d entries", ErrBadPackage, maxEntries)
+	}
+	var declared uint64
+	for _, f := range zr.File {
+		declared += f.UncompressedSize64
+		if declared > maxUnzippedSize {
+			return fmt.Errorf("%w: unzipped size exceeds %d bytes", ErrBadPackage, maxUnzippedSize)
+		}
+		if _, err := entryName(f.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Unzip extracts a deployment package into dir, refusing paths that leave
 // dir (absolute, "..", or through a symlink of the package: all writes go
 // through an os.Root), more than 10,000 entries or more than 250 MB of

@@ -192,3 +192,12 @@ func writeRuntimeFiles(dir string) error {
 		return os.Chmod(dst, 0o644)
 	})
 }
+
+// CheckRuntime reports whether this server can run functions of the named
+// runtime: nil, or a *RuntimeError (ErrUnknownRuntime or
+// ErrRuntimeUnavailable) naming it. CreateFunction can call it to refuse a
+// runtime up front.
+func (m *Manager) CheckRuntime(name string) error {
+	_, err := m.runtime(name)
+	return err
+}

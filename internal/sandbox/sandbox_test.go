@@ -663,6 +663,9 @@ func TestLogs(t *testing.T) {
 
 func TestRuntimes(t *testing.T) {
 	m := newManager(t, sandbox.Config{})
+	if err := m.CheckRuntime("provided.al2023"); err != nil {
+		t.Errorf("CheckRuntime(provided.al2023) = %v", err)
+	}
 	for _, tc := range []struct {
 		runtime string
 		kind    error
@@ -671,6 +674,9 @@ func TestRuntimes(t *testing.T) {
 		{"cobol1.0", sandbox.ErrUnknownRuntime},
 		{"", sandbox.ErrUnknownRuntime},
 	} {
+		if err := m.CheckRuntime(tc.runtime); !errors.Is(err, tc.kind) {
+			t.Errorf("CheckRuntime(%q) = %v, want %v", tc.runtime, err, tc.kind)
+		}
 		fn := newFunction("rt", tc.runtime, "x.y", zipFiles(t, map[string]zipFile{"x": {nil, 0o644}}))
 		_, err := m.Invoke(context.Background(), fn, sandbox.Request{RequestID: reqID()})
 		var re *sandbox.RuntimeError
@@ -719,6 +725,10 @@ func TestUnzip(t *testing.T) {
 			if (err == nil) != tc.ok {
 				t.Fatalf("err = %v, want ok=%v", err, tc.ok)
 			}
+			// CheckPackage agrees, except on what only extraction sees.
+			if cerr := sandbox.CheckPackage(tc.zip); (cerr == nil) != (tc.ok || tc.name == "symlink escape") {
+				t.Errorf("CheckPackage = %v", cerr)
+			}
 			if !tc.ok && !errors.Is(err, sandbox.ErrBadPackage) {
 				t.Errorf("err = %v, want ErrBadPackage", err)
 			}
@@ -734,6 +744,9 @@ func TestUnzip(t *testing.T) {
 		}
 		if err := sandbox.Unzip(raw(e...), t.TempDir()); !errors.Is(err, sandbox.ErrBadPackage) {
 			t.Errorf("err = %v", err)
+		}
+		if err := sandbox.CheckPackage(raw(e...)); !errors.Is(err, sandbox.ErrBadPackage) {
+			t.Errorf("CheckPackage: err = %v", err)
 		}
 	})
 	t.Run("bomb", func(t *testing.T) {
@@ -893,4 +906,27 @@ func alive(pid int) bool {
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	return i >= 0 && i+2 < len(s) && s[i+2] != 'Z'
+}
+
+// FuzzUnzip feeds arbitrary bytes (seeded with real packages) to
+// CheckPackage and Unzip: no panic, nothing written outside the target,
+// and what CheckPackage refuses Unzip refuses too.
+func FuzzUnzip(f *testing.F) {
+	f.Add(zipFiles(f, map[string]zipFile{"bootstrap": {[]byte("#!/bin/sh\n"), 0o755}, "a/b/c.txt": {[]byte("c"), 0o644}}))
+	f.Add(zipFiles(f, map[string]zipFile{"../x": {[]byte("x"), 0o644}}))
+	f.Add([]byte("PK\x03\x04"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		parent := t.TempDir()
+		dir := filepath.Join(parent, "d")
+		os.Mkdir(dir, 0o700)
+		cerr := sandbox.CheckPackage(b)
+		uerr := sandbox.Unzip(b, dir)
+		if cerr != nil && uerr == nil {
+			t.Fatalf("CheckPackage refused (%v) what Unzip accepted", cerr)
+		}
+		ents, _ := os.ReadDir(parent)
+		if len(ents) != 1 {
+			t.Fatalf("wrote next to the target: %v", ents)
+		}
+	})
 }
