@@ -222,8 +222,10 @@ func (m *Manager) run(e *env, fn *Function, req Request, initDur time.Duration, 
 			}
 		}, time.AfterFunc(time.Until(deadline), func() {
 			e.timedOut.Store(true)
+			// Fail first: the reader must see the timeout, not the broken
+			// connection of the killed runtime.
+			e.api.Fail(errors.New(timeoutMessage(m.now(), req.RequestID, fn.Timeout)))
 			e.kill()
-			e.api.Fail(fmt.Errorf("%s", timeoutMessage(m.now(), req.RequestID, fn.Timeout)))
 		}))
 		resp.Duration = time.Since(start)
 		return resp, nil
