@@ -26,6 +26,7 @@ var (
 // timeout, as on Lambda. A function error, timeout or crash is a Response
 // with FunctionError "Unhandled" and AWS's error JSON, not an error.
 func (m *Manager) Invoke(ctx context.Context, fn *Function, req Request) (*Response, error) {
+	fn = withDefaults(fn)
 	rt, err := m.runtime(fn.Runtime)
 	if err != nil {
 		return nil, err
@@ -328,4 +329,23 @@ func (s *streamState) begin(done func(error), timer *time.Timer) {
 		timer.Stop()
 		done(err)
 	}()
+}
+
+// withDefaults returns fn, or a copy with Lambda's defaults filled in
+// (timeout 3 s, 128 MB, $LATEST).
+func withDefaults(fn *Function) *Function {
+	if fn.Timeout > 0 && fn.MemoryMB > 0 && fn.Version != "" {
+		return fn
+	}
+	c := *fn
+	if c.Timeout <= 0 {
+		c.Timeout = 3 * time.Second
+	}
+	if c.MemoryMB <= 0 {
+		c.MemoryMB = 128
+	}
+	if c.Version == "" {
+		c.Version = "$LATEST"
+	}
+	return &c
 }
