@@ -44,6 +44,11 @@ func detectIsolation(log *slog.Logger) isolation {
 		iso.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 	}
 	own := ownCgroups()
+	for _, c := range []string{"memory", "pids"} {
+		if own[c] != "" {
+			sweepCgroups(filepath.Join("/sys/fs/cgroup", c, filepath.Clean("/"+own[c])))
+		}
+	}
 	suffix := fmt.Sprintf("fnurl-%d-%s", os.Getpid(), randHex(4))
 	iso.memBase = makeCgroupBase("memory", own["memory"], suffix, "memory.limit_in_bytes")
 	iso.pidsBase = makeCgroupBase("pids", own["pids"], suffix, "pids.max")
@@ -268,4 +273,58 @@ func randHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// deadServer reports whether name is "PREFIX<pid>-..." for a pid that no
+// longer exists: the leftovers of a server that was killed before it
+// could clean up.
+func deadServer(name, prefix string) bool {
+	rest, ok := strings.CutPrefix(name, prefix)
+	if !ok {
+		return false
+	}
+	p, _, ok := strings.Cut(rest, "-")
+	pid, err := strconv.Atoi(p)
+	if !ok || err != nil || pid <= 0 {
+		return false
+	}
+	return syscall.Kill(pid, 0) == syscall.ESRCH
+}
+
+// sweepCgroups removes the environment cgroups of dead servers under
+// parent (their processes died with them through Pdeathsig; any left are
+// killed).
+func sweepCgroups(parent string) {
+	ents, err := os.ReadDir(parent)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if !e.IsDir() || !deadServer(e.Name(), "fnurl-") {
+			continue
+		}
+		base := filepath.Join(parent, e.Name())
+		kids, _ := os.ReadDir(base)
+		for _, k := range kids {
+			if k.IsDir() {
+				d := filepath.Join(base, k.Name())
+				(&envCgroups{mem: d}).killAll()
+				removeCgroup(d)
+			}
+		}
+		os.Remove(base)
+	}
+}
+
+// sweepTempDirs removes the code directories of dead servers.
+func sweepTempDirs() {
+	ents, err := os.ReadDir(os.TempDir())
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if e.IsDir() && deadServer(e.Name(), "fnurl-functions-") {
+			os.RemoveAll(filepath.Join(os.TempDir(), e.Name()))
+		}
+	}
 }

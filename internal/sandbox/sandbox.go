@@ -186,7 +186,8 @@ func NewManager(cfg Config) (*Manager, error) {
 	// fresh directory in the system temp dir instead.
 	base := cfg.Dir
 	if m.iso.cred != nil && !traversableByOthers(base) {
-		d, err := os.MkdirTemp("", "fnurl-functions-")
+		sweepTempDirs()
+		d, err := os.MkdirTemp("", fmt.Sprintf("fnurl-functions-%d-", os.Getpid()))
 		if err != nil {
 			return nil, fmt.Errorf("sandbox: %w", err)
 		}

@@ -885,8 +885,20 @@ func TestServerDeathKillsFunctions(t *testing.T) {
 	if !alive(pid) {
 		t.Fatalf("function %d is not running", pid)
 	}
+	serverPID := cmd.Process.Pid
 	cmd.Process.Kill()
 	cmd.Wait()
+	defer func() {
+		// The next manager sweeps what the killed server left behind.
+		m := newManager(t, sandbox.Config{})
+		m.Close()
+		left, _ := filepath.Glob(filepath.Join(os.TempDir(), fmt.Sprintf("fnurl-functions-%d-*", serverPID)))
+		cg, _ := filepath.Glob(fmt.Sprintf("/sys/fs/cgroup/*/fnurl-%d-*", serverPID))
+		cg2, _ := filepath.Glob(fmt.Sprintf("/sys/fs/cgroup/*/*/*/fnurl-%d-*", serverPID))
+		if len(left)+len(cg)+len(cg2) != 0 {
+			t.Errorf("leftovers of the killed server: %v %v %v", left, cg, cg2)
+		}
+	}()
 	deadline := time.Now().Add(5 * time.Second)
 	for alive(pid) && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
