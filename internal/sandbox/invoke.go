@@ -71,11 +71,16 @@ func (m *Manager) acquire(fn *Function) (*env, *pool, error) {
 	var stale []*env
 	defer func() {
 		for _, e := range stale {
-			go e.stop(false)
+			go func() {
+				defer m.bg.Done()
+				e.stop(false)
+			}()
 		}
 	}()
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	// Counted under the lock, so that Close (which sets closed under it)
+	// waits for these stops.
+	defer func() { m.bg.Add(len(stale)); m.mu.Unlock() }()
 	if m.closed {
 		return nil, nil, ErrClosed
 	}

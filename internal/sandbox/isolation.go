@@ -110,9 +110,18 @@ func makeCgroupBase(controller, own, suffix, probe string) string {
 
 func (iso *isolation) cleanup() {
 	for _, d := range []string{iso.memBase, iso.pidsBase} {
-		if d != "" {
-			removeCgroup(d)
+		if d == "" {
+			continue
 		}
+		kids, _ := os.ReadDir(d)
+		for _, k := range kids {
+			if k.IsDir() {
+				kd := filepath.Join(d, k.Name())
+				(&envCgroups{mem: kd}).killAll()
+				removeCgroup(kd)
+			}
+		}
+		removeCgroup(d)
 	}
 }
 

@@ -134,6 +134,7 @@ type Manager struct {
 	stopJan  chan struct{}
 	janDone  chan struct{}
 	envs     map[*env]struct{} // every live environment
+	bg       sync.WaitGroup    // environments being stopped in the background
 	cleanups []string
 }
 
@@ -247,6 +248,7 @@ func (m *Manager) Close() error {
 		go func() { defer wg.Done(); e.stop(true) }()
 	}
 	wg.Wait()
+	m.bg.Wait()
 	m.iso.cleanup()
 	for _, d := range m.cleanups {
 		os.RemoveAll(d)
