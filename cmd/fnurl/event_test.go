@@ -190,3 +190,51 @@ func TestEventFidelity(t *testing.T) {
 		t.Errorf("binary POST: body %v base64 %v", e.Event["body"], e.Event["isBase64Encoded"])
 	}
 }
+
+// TestStreamingURL checks that a RESPONSE_STREAM URL delivers the first
+// chunk before the function finishes.
+func TestStreamingURL(t *testing.T) {
+	pkg, err := streamPackage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ts := startServer(t, dir, nil)
+	id, secret := rootCreds(t, dir)
+	ctx := context.Background()
+	rootIAM, _ := sdkClients(ts, id, secret, "")
+	lc := lambdaClient(ts, id, secret, "")
+	role := must(rootIAM.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("exec"), AssumeRolePolicyDocument: aws.String(lambdaTrust)})).Role
+	must(lc.CreateFunction(ctx, &lambdasdk.CreateFunctionInput{FunctionName: aws.String("stream"), Runtime: types.RuntimeProvidedal2023,
+		Handler: aws.String("bootstrap"), Role: role.Arn, Timeout: aws.Int32(10), Code: &types.FunctionCode{ZipFile: pkg}}))
+	url := aws.ToString(must(lc.CreateFunctionUrlConfig(ctx, &lambdasdk.CreateFunctionUrlConfigInput{FunctionName: aws.String("stream"),
+		AuthType: types.FunctionUrlAuthTypeAwsIam, InvokeMode: types.InvokeModeResponseStream})).FunctionUrl)
+
+	req, _ := http.NewRequest("GET", url+"?wait=1500ms", nil)
+	sum := sha256.Sum256(nil)
+	v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: id, SecretAccessKey: secret}, req, hex.EncodeToString(sum[:]), "lambda", "us-east-1", time.Now())
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted || resp.Header.Get("X-Streamed") != "yes" {
+		t.Errorf("status %d, headers %v; want the prelude's 202 and headers\n%s", resp.StatusCode, resp.Header, ts.stderr)
+	}
+	buf := make([]byte, 6)
+	if _, err := io.ReadFull(resp.Body, buf); err != nil || string(buf) != "first\n" {
+		t.Fatalf("first chunk %q, %v", buf, err)
+	}
+	firstAt := time.Since(start)
+	rest, _ := io.ReadAll(resp.Body)
+	allAt := time.Since(start)
+	if string(rest) != "second\n" {
+		t.Errorf("rest of the stream = %q", rest)
+	}
+	// The function waits 1.5 s between chunks: the first must arrive well
+	// before the end.
+	if allAt-firstAt < time.Second {
+		t.Errorf("first chunk at %v, end at %v: the response was not streamed", firstAt, allAt)
+	}
+}

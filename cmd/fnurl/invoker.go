@@ -92,12 +92,17 @@ func (i *invoker) Invoke(ctx context.Context, inv *lambda.Invocation) (*lambda.R
 		MemoryMB: f.MemorySize, Env: f.Environment, Region: i.region, Credentials: i.credentials(f), ReservedConcurrency: reserved,
 	}
 	res, err := i.mgr.Invoke(ctx, sf, sandbox.Request{RequestID: inv.RequestID, Payload: inv.Payload,
-		ClientContext: inv.ClientContext, LogTail: inv.LogTail})
+		ClientContext: inv.ClientContext, LogTail: inv.LogTail, Streaming: inv.Streaming})
 	switch {
 	case errors.Is(err, sandbox.ErrTooManyRequests):
 		return nil, lambda.ErrTooManyRequests
 	case errors.Is(err, sandbox.ErrUnknownRuntime), errors.Is(err, sandbox.ErrRuntimeUnavailable):
 		return nil, awserr.New(lambda.CodeInvalidParameterValue, http.StatusBadRequest, err.Error())
+	case errors.Is(err, sandbox.ErrBadPackage):
+		return nil, awserr.New(lambda.CodeInvalidParameterValue, http.StatusBadRequest,
+			"Could not unzip uploaded file. Please check your file, then try to upload again.").Wrap(err)
+	case errors.Is(err, sandbox.ErrClosed):
+		return nil, awserr.New("ServiceException", http.StatusServiceUnavailable, "The server is shutting down.").Wrap(err)
 	case err != nil:
 		return nil, err
 	}

@@ -347,7 +347,8 @@ func (h *Handler) invoke(w http.ResponseWriter, r *http.Request, log *slog.Logge
 		writeInternal(w)
 		return
 	}
-	res, err := h.Invoker.Invoke(ctx, &lambda.Invocation{Function: fn, RequestID: id, Payload: event})
+	res, err := h.Invoker.Invoke(ctx, &lambda.Invocation{Function: fn, RequestID: id, Payload: event,
+		Streaming: cfg.InvokeMode == "RESPONSE_STREAM"})
 	if err != nil {
 		e := awserr.As(err)
 		if e.Code == lambda.CodeTooManyRequests {

@@ -15,6 +15,7 @@ type Invocation struct {
 	Payload       []byte
 	ClientContext string // base64
 	LogTail       bool   // return the last 4 KB of the invocation's log
+	Streaming     bool   // the caller streams the answer (a RESPONSE_STREAM URL)
 }
 
 // Result is what an invocation returned.

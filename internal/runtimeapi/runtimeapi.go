@@ -75,6 +75,12 @@ type Invocation struct {
 	TraceID         string
 	ClientContext   string // JSON, sent as Lambda-Runtime-Client-Context (already decoded from base64)
 	CognitoIdentity string // JSON, optional
+	// Streaming asks for the runtime's answer as a stream, as Lambda's
+	// InvokeWithResponseStream (a RESPONSE_STREAM function URL) does: the
+	// response body is passed on as it arrives even when the runtime does
+	// not send Lambda-Runtime-Function-Response-Mode (aws-lambda-go's
+	// lambdaurl streams with chunked encoding and trailers only).
+	Streaming bool
 	// StreamEnd, when set, is called once a streamed response has ended
 	// (err is nil, a *StreamError, or the error that cut the stream).
 	StreamEnd func(err error)
@@ -342,7 +348,7 @@ func (s *Server) handleResponse(w http.ResponseWriter, r *http.Request, id strin
 		writeError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
 		return
 	}
-	if strings.EqualFold(r.Header.Get(HeaderResponseMode), "streaming") {
+	if c.inv.Streaming || strings.EqualFold(r.Header.Get(HeaderResponseMode), "streaming") {
 		s.stream(w, r, c)
 		return
 	}

@@ -199,6 +199,7 @@ func (m *Manager) run(e *env, fn *Function, req Request, initDur time.Duration, 
 		Deadline:      deadline,
 		FunctionARN:   fn.ARN,
 		TraceID:       req.TraceID,
+		Streaming:     req.Streaming,
 		ClientContext: clientContext(req.ClientContext),
 	}
 	if fn.Version != "" && fn.Version != "$LATEST" {

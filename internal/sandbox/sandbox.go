@@ -78,6 +78,10 @@ type Request struct {
 	ClientContext string // base64, passed (decoded) as Lambda-Runtime-Client-Context
 	TraceID       string
 	LogTail       bool // collect the last 4 KB of this invocation's log
+	// Streaming asks for the answer as a stream (a RESPONSE_STREAM URL):
+	// Response.Stream is then set even when the runtime does not announce
+	// streaming.
+	Streaming bool
 }
 
 // Response is the outcome of an invocation.
