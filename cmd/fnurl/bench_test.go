@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -140,9 +142,31 @@ func BenchmarkFunctionURL(b *testing.B) {
 			b.Fatalf("%s: %d", url, resp.StatusCode)
 		}
 	}
+	// timed runs op and reports requests per second and the p50 and p99
+	// latencies besides ns/op.
+	timed := func(c int, op func(*testing.B)) func(*testing.B) {
+		return func(b *testing.B) {
+			var mu sync.Mutex
+			var lat []time.Duration
+			concurrently(b, c, func(b *testing.B) {
+				start := time.Now()
+				op(b)
+				d := time.Since(start)
+				mu.Lock()
+				lat = append(lat, d)
+				mu.Unlock()
+			})
+			slices.Sort(lat)
+			if len(lat) > 0 {
+				b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+				b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+		}
+	}
 	for _, c := range []int{1, 16} {
-		b.Run(fmt.Sprintf("net-http-hello/c=%d", c), func(b *testing.B) { concurrently(b, c, func(b *testing.B) { get(b, hello.URL, false) }) })
-		b.Run(fmt.Sprintf("url-none/c=%d", c), func(b *testing.B) { concurrently(b, c, func(b *testing.B) { get(b, noneURL, false) }) })
-		b.Run(fmt.Sprintf("url-aws-iam/c=%d", c), func(b *testing.B) { concurrently(b, c, func(b *testing.B) { get(b, iamURL, true) }) })
+		b.Run(fmt.Sprintf("net-http-hello/c=%d", c), timed(c, func(b *testing.B) { get(b, hello.URL, false) }))
+		b.Run(fmt.Sprintf("url-none/c=%d", c), timed(c, func(b *testing.B) { get(b, noneURL, false) }))
+		b.Run(fmt.Sprintf("url-aws-iam/c=%d", c), timed(c, func(b *testing.B) { get(b, iamURL, true) }))
 	}
 }
