@@ -6,11 +6,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	iamsdk "github.com/aws/aws-sdk-go-v2/service/iam"
 	lambdasdk "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
 // TestAuditExplainsDenials produces several kinds of denial and checks that
@@ -90,6 +92,47 @@ func TestAuditExplainsDenials(t *testing.T) {
 	for _, secret := range []string{f.userKey, rootSecret} {
 		if strings.Contains(string(b), secret) || strings.Contains(f.ts.stderr.String(), secret) {
 			t.Error("a secret access key reached the audit log or the server log")
+		}
+	}
+}
+
+// TestAuditMoreDenials: an unknown key, an expired session token and the
+// missing second permission of the 2025 model each get a recorded reason.
+func TestAuditMoreDenials(t *testing.T) {
+	f := newURLFixture(t, types.FunctionUrlAuthTypeAwsIam, map[string]string{"FNURL_TEST_SESSION_LIFETIME": "2s", "FNURL_URL_AUTH_MODEL": "2025"})
+	ctx := context.Background()
+	rootID, rootSecret := rootCreds(t, f.ts.DataDir)
+	rootEnv := map[string]string{"HOME": t.TempDir(), "AWS_ACCESS_KEY_ID": rootID, "AWS_SECRET_ACCESS_KEY": rootSecret, "AWS_ENDPOINT_URL": f.ts.Endpoint}
+	fnArn := "arn:aws:lambda:us-east-1:" + f.account + ":function:hello"
+	must(f.rootIAM.PutUserPolicy(ctx, &iamsdk.PutUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("url"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"lambda:InvokeFunctionUrl","Resource":"` + fnArn + `"}]}`)}))
+
+	_, _, h := sdkCall(t, "GET", f.url, "", f.userID, f.userKey, "")
+	second := h.Get("x-amzn-RequestId")
+	_, _, h = sdkCall(t, "GET", f.url, "", "AKIAUNKNOWNKEY000000", f.userKey, "")
+	unknown := h.Get("x-amzn-RequestId")
+	_, aliceSTS := sdkClients(f.ts, f.userID, f.userKey, "")
+	c := must(aliceSTS.GetSessionToken(ctx, &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(900)})).Credentials
+	time.Sleep(time.Until(aws.ToTime(c.Expiration)) + 200*time.Millisecond)
+	_, _, h = sdkCall(t, "GET", f.url, "", aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
+	expired := h.Get("x-amzn-RequestId")
+
+	for _, tt := range []struct {
+		id   string
+		want []string
+	}{
+		{second, []string{"decision: implicit_deny", "lambda:InvokeFunction", "user/alice"}},
+		{unknown, []string{"decision: authentication_failed", "The security token included in the request is invalid", "AKIAUNKNOWNKEY000000"}},
+		{expired, []string{"decision: authentication_failed", "The security token included in the request is expired"}},
+	} {
+		out, _, err := fnurlCmd(rootEnv, "explain", tt.id)
+		if err != nil {
+			t.Fatalf("explain %s: %v", tt.id, err)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("explain: no %q in\n%s", w, out)
+			}
 		}
 	}
 }

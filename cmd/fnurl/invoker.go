@@ -11,6 +11,7 @@ import (
 	"github.com/fnurl/fnurl/internal/awserr"
 	"github.com/fnurl/fnurl/internal/iam"
 	"github.com/fnurl/fnurl/internal/lambda"
+	"github.com/fnurl/fnurl/internal/metrics"
 	"github.com/fnurl/fnurl/internal/sandbox"
 	"github.com/fnurl/fnurl/internal/sts"
 )
@@ -29,6 +30,30 @@ type invoker struct {
 
 	mu    sync.Mutex
 	codes map[string][]byte // deployment packages by CodeSha256, a few at most
+	names map[string]bool   // functions invoked, for the environments gauge
+
+	invocations *metrics.CounterVec
+	duration    *metrics.HistogramVec
+}
+
+// registerMetrics adds the invocation metrics to r.
+func (i *invoker) registerMetrics(r *metrics.Registry) {
+	i.invocations = r.NewCounterVec("fnurl_invocations_total",
+		"Invocations by function, start (cold or warm) and outcome (ok, error, throttled).", "function", "start", "outcome")
+	i.duration = r.NewHistogramVec("fnurl_invocation_duration_seconds", "Function run time, by function.", metrics.DefaultBuckets, "function")
+	r.NewGaugeFunc("fnurl_execution_environments", "Execution environments (busy, idle or starting), by function.", func() map[string]float64 {
+		i.mu.Lock()
+		names := make([]string, 0, len(i.names))
+		for n := range i.names {
+			names = append(names, n)
+		}
+		i.mu.Unlock()
+		out := map[string]float64{}
+		for _, n := range names {
+			out[n] = float64(i.mgr.Environments(n))
+		}
+		return out
+	}, "function")
 }
 
 var _ lambda.Invoker = (*invoker)(nil)
@@ -91,8 +116,30 @@ func (i *invoker) Invoke(ctx context.Context, inv *lambda.Invocation) (*lambda.R
 		Code: code, CodeSha256: f.CodeSha256, Revision: f.RevisionID, Timeout: time.Duration(f.Timeout) * time.Second,
 		MemoryMB: f.MemorySize, Env: f.Environment, Region: i.region, Credentials: i.credentials(f), ReservedConcurrency: reserved,
 	}
+	i.mu.Lock()
+	if i.names == nil {
+		i.names = map[string]bool{}
+	}
+	i.names[f.Name] = true
+	i.mu.Unlock()
 	res, err := i.mgr.Invoke(ctx, sf, sandbox.Request{RequestID: inv.RequestID, Payload: inv.Payload,
 		ClientContext: inv.ClientContext, LogTail: inv.LogTail, Streaming: inv.Streaming})
+	if i.invocations != nil {
+		switch {
+		case errors.Is(err, sandbox.ErrTooManyRequests):
+			i.invocations.Inc(f.Name, "", "throttled")
+		case err == nil:
+			start, outcome := "warm", "ok"
+			if res.InitDuration > 0 {
+				start = "cold"
+			}
+			if res.FunctionError != "" {
+				outcome = "error"
+			}
+			i.invocations.Inc(f.Name, start, outcome)
+			i.duration.Observe(res.Duration.Seconds(), f.Name)
+		}
+	}
 	switch {
 	case errors.Is(err, sandbox.ErrTooManyRequests):
 		return nil, lambda.ErrTooManyRequests

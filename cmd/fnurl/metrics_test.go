@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	iamsdk "github.com/aws/aws-sdk-go-v2/service/iam"
+	lambdasdk "github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -108,5 +110,48 @@ func TestBruteForceThrottled(t *testing.T) {
 	}
 	if codes[0] != "SignatureDoesNotMatch" || codes[24] != "Throttling" {
 		t.Errorf("codes = %v; want SignatureDoesNotMatch first and Throttling at the end", codes)
+	}
+}
+
+func TestInvocationMetrics(t *testing.T) {
+	requireTool(t, "node")
+	dir := t.TempDir()
+	ts := startServer(t, dir, nil)
+	id, secret := rootCreds(t, dir)
+	ctx := context.Background()
+	rootIAM, _ := sdkClients(ts, id, secret, "")
+	lc := lambdaClient(ts, id, secret, "")
+	role := must(rootIAM.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("exec"), AssumeRolePolicyDocument: aws.String(lambdaTrust)})).Role
+	must(lc.CreateFunction(ctx, &lambdasdk.CreateFunctionInput{FunctionName: aws.String("m"), Runtime: types.RuntimeNodejs20x,
+		Handler: aws.String("index.handler"), Role: role.Arn, Code: &types.FunctionCode{ZipFile: zipOf(t, map[string]string{"index.js": helloJS})}}))
+	for range 3 {
+		must(lc.Invoke(ctx, &lambdasdk.InvokeInput{FunctionName: aws.String("m")}))
+	}
+	must(lc.PutFunctionConcurrency(ctx, &lambdasdk.PutFunctionConcurrencyInput{FunctionName: aws.String("m"), ReservedConcurrentExecutions: aws.Int32(0)}))
+	if _, err := lc.Invoke(ctx, &lambdasdk.InvokeInput{FunctionName: aws.String("m")}); apiCode(err) != "TooManyRequestsException" {
+		t.Errorf("reserved concurrency 0: %v", err)
+	}
+	resp, err := http.Get(ts.Endpoint + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	scrape := string(b)
+	checks := []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"fnurl_invocations_total", []string{`function="m"`, `start="cold"`, `outcome="ok"`}, 1},
+		{"fnurl_invocations_total", []string{`function="m"`, `start="warm"`, `outcome="ok"`}, 2},
+		{"fnurl_invocation_duration_seconds_count", []string{`function="m"`}, 3},
+		{"fnurl_execution_environments", []string{`function="m"`}, 1},
+		{"fnurl_requests_total", []string{`action="lambda:InvokeFunction"`, `status="429"`, `error="TooManyRequestsException"`}, 1},
+	}
+	for _, c := range checks {
+		if got := metricValue(t, scrape, c.name, c.labels...); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
+		}
 	}
 }

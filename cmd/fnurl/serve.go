@@ -20,6 +20,7 @@ import (
 	"github.com/fnurl/fnurl/internal/iam"
 	"github.com/fnurl/fnurl/internal/keyring"
 	"github.com/fnurl/fnurl/internal/lambda"
+	"github.com/fnurl/fnurl/internal/metrics"
 	"github.com/fnurl/fnurl/internal/sandbox"
 	"github.com/fnurl/fnurl/internal/server"
 	"github.com/fnurl/fnurl/internal/store/postgres"
@@ -299,6 +300,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer mgr.Close()
 	inv := &invoker{mgr: mgr, fns: fns, ids: ids, tokens: tokens, region: c.Region}
+	reg := metrics.NewRegistry()
+	inv.registerMetrics(reg)
 	auditCfg := audit.Config{Store: db, Retention: c.AuditRetention, Logger: log}
 	switch c.AuditLog {
 	case "":
@@ -316,7 +319,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	auditLog := audit.New(auditCfg)
 	defer auditLog.Close()
 	srv := server.New(server.Config{Region: c.Region, Logger: log, Endpoint: endpoint, URLAuthModel: c.URLAuthModel,
-		Audit: auditLog, AuditStore: db, MetricsOpen: c.Metrics == "open", Invoker: inv,
+		Audit: auditLog, AuditStore: db, MetricsOpen: c.Metrics == "open", Metrics: reg, Invoker: inv,
 		Account: ids.AccountID(), FunctionLogs: func(fn string, since time.Time) []auditapi.LogLine {
 			var out []auditapi.LogLine
 			for _, e := range mgr.Logs(fn, since) {

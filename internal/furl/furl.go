@@ -162,6 +162,9 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, urlID, path stri
 			entry.Update(func(ev *audit.Event) {
 				ev.Decision, ev.Reason, ev.ErrorCode = audit.AuthFailed, e.Message, e.Code
 				ev.Resource = h.Functions.ARN(fn.Name)
+				if a != nil {
+					ev.AccessKeyID = a.AccessKeyID // what was tried: a key ID, never a secret
+				}
 			})
 			switch e.Code {
 			case awserr.CodeMissingAuthenticationToken:
