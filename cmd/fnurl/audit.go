@@ -19,36 +19,41 @@ import (
 
 const defaultEndpoint = "http://127.0.0.1:8686"
 
-// fetchAudit calls the server's audit API with the caller's credentials.
-func fetchAudit(ctx context.Context, s *awsclient.Settings, endpoint string, q url.Values) ([]audit.Event, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimSuffix(endpoint, "/")+"/_fnurl/audit?"+q.Encode(), nil)
+// operatorGet calls one of the server's operator APIs (/_fnurl/...) with
+// the caller's credentials, signed for the service "fnurl", and decodes
+// the JSON answer into out.
+func operatorGet(ctx context.Context, s *awsclient.Settings, endpoint, path string, q url.Values, out any) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimSuffix(endpoint, "/")+path+"?"+q.Encode(), nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	region := s.Region
 	if region == "" {
 		region = "us-east-1"
 	}
 	if err := sigv4.Sign(req, "", s.Credentials, region, "fnurl", time.Now()); err != nil {
-		return nil, err
+		return err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if resp.StatusCode != 200 {
-		return nil, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(b)))
+		return fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(b)))
 	}
+	return json.Unmarshal(b, out)
+}
+
+// fetchAudit reads audit events matching q.
+func fetchAudit(ctx context.Context, s *awsclient.Settings, endpoint string, q url.Values) ([]audit.Event, error) {
 	var out struct{ Events []audit.Event }
-	if err := json.Unmarshal(b, &out); err != nil {
-		return nil, err
-	}
-	return out.Events, nil
+	err := operatorGet(ctx, s, endpoint, "/_fnurl/audit", q, &out)
+	return out.Events, err
 }
 
 // auditClient sets up the flags every audit command shares.

@@ -2,47 +2,21 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/fnurl/fnurl/internal/auditapi"
 	"github.com/fnurl/fnurl/internal/awsclient"
-	"github.com/fnurl/fnurl/internal/sigv4"
 )
 
+// fetchLogs reads a function's log lines since a time.
 func fetchLogs(ctx context.Context, s *awsclient.Settings, endpoint, function string, since time.Time) ([]auditapi.LogLine, error) {
-	q := url.Values{"function": {function}, "since": {since.UTC().Format(time.RFC3339Nano)}}
-	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimSuffix(endpoint, "/")+"/_fnurl/logs?"+q.Encode(), nil)
-	if err != nil {
-		return nil, err
-	}
-	region := s.Region
-	if region == "" {
-		region = "us-east-1"
-	}
-	if err := sigv4.Sign(req, "", s.Credentials, region, "fnurl", time.Now()); err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != 200 {
-		return nil, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(b)))
-	}
 	var out struct{ Events []auditapi.LogLine }
-	return out.Events, json.Unmarshal(b, &out)
+	err := operatorGet(ctx, s, endpoint, "/_fnurl/logs", url.Values{"function": {function}, "since": {since.UTC().Format(time.RFC3339Nano)}}, &out)
+	return out.Events, err
 }
 
 // runLogs prints a function's logs: the START, END and REPORT lines of
