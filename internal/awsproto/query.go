@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -118,4 +119,32 @@ func WriteQueryError(w http.ResponseWriter, r *http.Request, ns string, err erro
 	w.WriteHeader(e.HTTPStatus())
 	w.Write(body)
 	return e
+}
+
+// QueryAction reads a query-protocol request of service ("iam", "sts")
+// speaking version: its parameters and its Action, which it also records
+// in the request's audit entry. A missing Action or another version is
+// answered as AWS answers it.
+func QueryAction(r *http.Request, service, version string) (params url.Values, action string, err error) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, "", err
+	}
+	if params, err = QueryParams(r, body); err != nil {
+		return nil, "", err
+	}
+	action = params.Get("Action")
+	if action == "" {
+		return nil, "", awserr.New(awserr.CodeMissingAction, http.StatusBadRequest, "Missing Action")
+	}
+	audit.FromContext(r.Context()).Update(func(ev *audit.Event) { ev.Action = service + ":" + action })
+	if v := params.Get("Version"); v != "" && v != version {
+		return nil, "", UnknownAction(action, v)
+	}
+	return params, action, nil
+}
+
+// UnknownAction is AWS's answer for an action the version does not have.
+func UnknownAction(action, version string) error {
+	return awserr.Errorf(awserr.CodeInvalidAction, http.StatusBadRequest, "Could not find operation %s for version %s", action, version)
 }

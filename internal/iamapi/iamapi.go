@@ -11,13 +11,11 @@ package iamapi
 import (
 	"context"
 	"encoding/base64"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
 
-	"github.com/fnurl/fnurl/internal/audit"
 	"github.com/fnurl/fnurl/internal/authn"
 	"github.com/fnurl/fnurl/internal/awserr"
 	"github.com/fnurl/fnurl/internal/awsproto"
@@ -128,25 +126,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
-	body, err := io.ReadAll(r.Body)
+	params, name, err := awsproto.QueryAction(r, "iam", Version)
 	if err != nil {
 		return err
-	}
-	params, err := awsproto.QueryParams(r, body)
-	if err != nil {
-		return err
-	}
-	name := params.Get("Action")
-	if name == "" {
-		return awserr.New(awserr.CodeMissingAction, http.StatusBadRequest, "Missing Action")
-	}
-	if v := params.Get("Version"); v != "" && v != Version {
-		return awserr.Errorf(awserr.CodeInvalidAction, http.StatusBadRequest, "Could not find operation %s for version %s", name, v)
 	}
 	act, ok := actions[name]
-	audit.FromContext(r.Context()).Update(func(ev *audit.Event) { ev.Action = "iam:" + name })
 	if !ok {
-		return awserr.Errorf(awserr.CodeInvalidAction, http.StatusBadRequest, "Could not find operation %s for version %s", name, Version)
+		return awsproto.UnknownAction(name, Version)
 	}
 	p := authn.PrincipalFrom(r.Context())
 	if p == nil {

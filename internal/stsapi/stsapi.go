@@ -7,14 +7,12 @@ package stsapi
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 
-	"github.com/fnurl/fnurl/internal/audit"
 	"github.com/fnurl/fnurl/internal/authn"
 	"github.com/fnurl/fnurl/internal/authz"
 	"github.com/fnurl/fnurl/internal/awserr"
@@ -66,25 +64,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
-	body, err := io.ReadAll(r.Body)
+	params, name, err := awsproto.QueryAction(r, "sts", Version)
 	if err != nil {
 		return err
-	}
-	params, err := awsproto.QueryParams(r, body)
-	if err != nil {
-		return err
-	}
-	name := params.Get("Action")
-	if name == "" {
-		return awserr.New(awserr.CodeMissingAction, http.StatusBadRequest, "Missing Action")
-	}
-	if v := params.Get("Version"); v != "" && v != Version {
-		return awserr.Errorf(awserr.CodeInvalidAction, http.StatusBadRequest, "Could not find operation %s for version %s", name, v)
 	}
 	act, ok := actions[name]
-	audit.FromContext(r.Context()).Update(func(ev *audit.Event) { ev.Action = "sts:" + name })
 	if !ok {
-		return awserr.Errorf(awserr.CodeInvalidAction, http.StatusBadRequest, "Could not find operation %s for version %s", name, Version)
+		return awsproto.UnknownAction(name, Version)
 	}
 	if p := authn.PrincipalFrom(r.Context()); p != nil && p.SessionSource == string(sts.SourceSessionToken) && !p.MFA && !sessionTokenActions[name] {
 		if name == "GetSessionToken" {
