@@ -205,6 +205,20 @@ func (a *Authorizer) Decide(ctx context.Context, p *iam.Principal, q Query, opts
 	return d, nil
 }
 
+// NamedPolicy parses a stored resource-based policy (a function's policy,
+// a role's trust policy) for a Query, through the cache; an empty document
+// is no policy.
+func (a *Authorizer) NamedPolicy(name, source, doc string) (*iampolicy.NamedPolicy, error) {
+	if doc == "" {
+		return nil, nil
+	}
+	pol, err := a.cache.parse(doc)
+	if err != nil {
+		return nil, err
+	}
+	return &iampolicy.NamedPolicy{Name: name, Source: source, Policy: pol}, nil
+}
+
 // ParsePolicy parses a stored document, through the cache.
 func (a *Authorizer) ParsePolicy(doc string) (*iampolicy.Policy, error) { return a.cache.parse(doc) }
 

@@ -216,12 +216,8 @@ func (h *Handler) authorize(ctx context.Context, log *slog.Logger, p *iam.Princi
 	if err != nil {
 		return err
 	}
-	if doc != "" {
-		pol, err := h.Authz.ParsePolicy(doc)
-		if err != nil {
-			return err
-		}
-		rp = &iampolicy.NamedPolicy{Name: "function policy", Source: "function " + fn.Name, Policy: pol}
+	if rp, err = h.Authz.NamedPolicy("function policy", "function "+fn.Name, doc); err != nil {
+		return err
 	}
 	urlQuery := authz.Query{Action: "lambda:InvokeFunctionUrl", Resource: resource, ResourcePolicy: rp,
 		Extra: func(c *iampolicy.Context) { c.Set("lambda:FunctionUrlAuthType", cfg.AuthType) }}

@@ -20,7 +20,6 @@ import (
 	"github.com/fnurl/fnurl/internal/authz"
 	"github.com/fnurl/fnurl/internal/awserr"
 	"github.com/fnurl/fnurl/internal/awsproto"
-	"github.com/fnurl/fnurl/internal/iampolicy"
 	"github.com/fnurl/fnurl/internal/lambda"
 )
 
@@ -104,12 +103,8 @@ func (h *Handler) authorize(r *http.Request, action, resource, function, qualifi
 		if err != nil {
 			return err
 		}
-		if doc != "" {
-			pol, err := h.authz.ParsePolicy(doc)
-			if err != nil {
-				return err
-			}
-			q.ResourcePolicy = &iampolicy.NamedPolicy{Name: "function policy", Source: "function " + function, Policy: pol}
+		if q.ResourcePolicy, err = h.authz.NamedPolicy("function policy", "function "+function, doc); err != nil {
+			return err
 		}
 	}
 	d, err := h.authz.Decide(r.Context(), p, q)

@@ -204,13 +204,13 @@ func (h *Handler) assumeRole(w http.ResponseWriter, r *http.Request, params url.
 	if role == nil {
 		return denied
 	}
-	trust, err := h.authz.ParsePolicy(role.TrustPolicy)
+	trust, err := h.authz.NamedPolicy("trust policy", "role "+role.Name, role.TrustPolicy)
 	if err != nil {
 		return err
 	}
 	d, err := h.authz.Decide(ctx, caller, authz.Query{
 		Action: "sts:AssumeRole", Resource: roleArn,
-		ResourcePolicy:    &iampolicy.NamedPolicy{Name: "trust policy", Source: "role " + role.Name, Policy: trust},
+		ResourcePolicy:    trust,
 		ResourceMustAllow: true,
 		Extra: func(c *iampolicy.Context) {
 			c.Set("sts:RoleSessionName", name)
