@@ -76,17 +76,10 @@ func (h *Handler) createRole(q *request) error {
 	if err != nil {
 		return err
 	}
-	if boundary != "" {
-		if err := h.iam.PutPermissionsBoundary(q.r.Context(), iam.KindRole, name, boundary); err != nil {
-			return err
-		}
-		r.PermissionsBoundary = boundary
+	if err := h.boundaryAndTags(q, iam.KindRole, name, boundary, tags); err != nil {
+		return err
 	}
-	if len(tags) > 0 {
-		if err := h.iam.TagEntity(q.r.Context(), iam.KindRole, name, tags); err != nil {
-			return err
-		}
-	}
+	r.PermissionsBoundary = boundary
 	return h.write(q, struct{ Role roleXML }{h.roleXML(r)})
 }
 

@@ -99,3 +99,17 @@ func (h *Handler) getAccessKeyLastUsed(q *request) error {
 		AccessKeyLastUsed lastUsed
 	}{user, lu})
 }
+
+// boundaryAndTags applies the PermissionsBoundary and Tags parameters of
+// CreateUser and CreateRole to the entity just created.
+func (h *Handler) boundaryAndTags(q *request, kind iam.EntityKind, name, boundary string, tags []iam.Tag) error {
+	if boundary != "" {
+		if err := h.iam.PutPermissionsBoundary(q.r.Context(), kind, name, boundary); err != nil {
+			return err
+		}
+	}
+	if len(tags) > 0 {
+		return h.iam.TagEntity(q.r.Context(), kind, name, tags)
+	}
+	return nil
+}

@@ -68,17 +68,10 @@ func (h *Handler) createUser(q *request) error {
 	if err != nil {
 		return err
 	}
-	if boundary != "" {
-		if err := h.iam.PutPermissionsBoundary(q.r.Context(), iam.KindUser, name, boundary); err != nil {
-			return err
-		}
-		u.PermissionsBoundary = boundary
+	if err := h.boundaryAndTags(q, iam.KindUser, name, boundary, tags); err != nil {
+		return err
 	}
-	if len(tags) > 0 {
-		if err := h.iam.TagEntity(q.r.Context(), iam.KindUser, name, tags); err != nil {
-			return err
-		}
-	}
+	u.PermissionsBoundary = boundary
 	return h.write(q, struct{ User userXML }{h.userXML(u)})
 }
 
