@@ -21,7 +21,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	iamsdk "github.com/aws/aws-sdk-go-v2/service/iam"
 	lambdasdk "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 )
@@ -114,9 +113,7 @@ func TestEventFidelity(t *testing.T) {
 	id, secret := rootCreds(t, dir)
 	account := accountOf(t, ts, id, secret)
 	ctx := context.Background()
-	rootIAM, _ := sdkClients(ts, id, secret, "")
-	lc := lambdaClient(ts, id, secret, "")
-	role := must(rootIAM.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("exec"), AssumeRolePolicyDocument: aws.String(lambdaTrust)})).Role
+	_, lc, role := rootLambda(t, ts, id, secret)
 	for _, name := range []string{"echo-iam", "echo-none"} {
 		must(lc.CreateFunction(ctx, &lambdasdk.CreateFunctionInput{FunctionName: aws.String(name), Runtime: types.RuntimeProvidedal2023,
 			Handler: aws.String("bootstrap"), Role: role.Arn, Code: &types.FunctionCode{ZipFile: pkg}}))
@@ -202,9 +199,7 @@ func TestStreamingURL(t *testing.T) {
 	ts := startServer(t, dir, nil)
 	id, secret := rootCreds(t, dir)
 	ctx := context.Background()
-	rootIAM, _ := sdkClients(ts, id, secret, "")
-	lc := lambdaClient(ts, id, secret, "")
-	role := must(rootIAM.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("exec"), AssumeRolePolicyDocument: aws.String(lambdaTrust)})).Role
+	_, lc, role := rootLambda(t, ts, id, secret)
 	must(lc.CreateFunction(ctx, &lambdasdk.CreateFunctionInput{FunctionName: aws.String("stream"), Runtime: types.RuntimeProvidedal2023,
 		Handler: aws.String("bootstrap"), Role: role.Arn, Timeout: aws.Int32(10), Code: &types.FunctionCode{ZipFile: pkg}}))
 	url := aws.ToString(must(lc.CreateFunctionUrlConfig(ctx, &lambdasdk.CreateFunctionUrlConfigInput{FunctionName: aws.String("stream"),

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	iamsdk "github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	lambdasdk "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 )
@@ -41,6 +42,16 @@ func zipOf(t testing.TB, files map[string]string) []byte {
 	return buf.Bytes()
 }
 
+// rootLambda returns the root user's IAM and Lambda clients for ts and an
+// execution role, "exec", that Lambda may assume.
+func rootLambda(tb testing.TB, ts *testServer, id, secret string) (*iamsdk.Client, *lambdasdk.Client, *iamtypes.Role) {
+	tb.Helper()
+	rootIAM, _ := sdkClients(ts, id, secret, "")
+	role := must(rootIAM.CreateRole(context.Background(), &iamsdk.CreateRoleInput{RoleName: aws.String("exec"),
+		AssumeRolePolicyDocument: aws.String(lambdaTrust)})).Role
+	return rootIAM, lambdaClient(ts, id, secret, ""), role
+}
+
 const helloJS = `exports.handler = async () => ({statusCode: 200, body: JSON.stringify('Hello from Lambda!')});`
 
 const lambdaTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
@@ -50,10 +61,7 @@ func TestSDKLambdaControlPlane(t *testing.T) {
 	ts := startServer(t, dir, nil)
 	id, secret := rootCreds(t, dir)
 	ctx := context.Background()
-	rootIAM, _ := sdkClients(ts, id, secret, "")
-	lc := lambdaClient(ts, id, secret, "")
-
-	role := must(rootIAM.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("exec"), AssumeRolePolicyDocument: aws.String(lambdaTrust)})).Role
+	rootIAM, lc, role := rootLambda(t, ts, id, secret)
 	other := must(rootIAM.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("not-for-lambda"),
 		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})).Role
 	code := zipOf(t, map[string]string{"index.js": helloJS})
@@ -208,9 +216,7 @@ func TestSDKVersionsAliasesAndAliasURLs(t *testing.T) {
 	ts := startServer(t, dir, nil)
 	id, secret := rootCreds(t, dir)
 	ctx := context.Background()
-	rootIAM, _ := sdkClients(ts, id, secret, "")
-	lc := lambdaClient(ts, id, secret, "")
-	role := must(rootIAM.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("exec"), AssumeRolePolicyDocument: aws.String(lambdaTrust)})).Role
+	_, lc, role := rootLambda(t, ts, id, secret)
 	must(lc.CreateFunction(ctx, &lambdasdk.CreateFunctionInput{FunctionName: aws.String("f"), Runtime: types.RuntimeNodejs20x,
 		Handler: aws.String("index.handler"), Role: role.Arn, Code: &types.FunctionCode{ZipFile: zipOf(t, map[string]string{"index.js": helloJS})}}))
 	v1 := must(lc.PublishVersion(ctx, &lambdasdk.PublishVersionInput{FunctionName: aws.String("f")}))
@@ -289,9 +295,7 @@ func TestInvokeAndLogs(t *testing.T) {
 	ts := startServer(t, dir, nil)
 	id, secret := rootCreds(t, dir)
 	ctx := context.Background()
-	rootIAM, _ := sdkClients(ts, id, secret, "")
-	lc := lambdaClient(ts, id, secret, "")
-	role := must(rootIAM.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("exec"), AssumeRolePolicyDocument: aws.String(lambdaTrust)})).Role
+	_, lc, role := rootLambda(t, ts, id, secret)
 	code := `exports.handler = async (event) => { console.log("got", event.n); if (event.fail) throw new Error("boom"); return {n: event.n * 2}; };`
 	must(lc.CreateFunction(ctx, &lambdasdk.CreateFunctionInput{FunctionName: aws.String("double"), Runtime: types.RuntimeNodejs20x,
 		Handler: aws.String("index.handler"), Role: role.Arn, Code: &types.FunctionCode{ZipFile: zipOf(t, map[string]string{"index.js": code})}}))

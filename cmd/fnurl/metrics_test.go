@@ -119,9 +119,7 @@ func TestInvocationMetrics(t *testing.T) {
 	ts := startServer(t, dir, nil)
 	id, secret := rootCreds(t, dir)
 	ctx := context.Background()
-	rootIAM, _ := sdkClients(ts, id, secret, "")
-	lc := lambdaClient(ts, id, secret, "")
-	role := must(rootIAM.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("exec"), AssumeRolePolicyDocument: aws.String(lambdaTrust)})).Role
+	_, lc, role := rootLambda(t, ts, id, secret)
 	must(lc.CreateFunction(ctx, &lambdasdk.CreateFunctionInput{FunctionName: aws.String("m"), Runtime: types.RuntimeNodejs20x,
 		Handler: aws.String("index.handler"), Role: role.Arn, Code: &types.FunctionCode{ZipFile: zipOf(t, map[string]string{"index.js": helloJS})}}))
 	for range 3 {

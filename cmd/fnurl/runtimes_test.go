@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	iamsdk "github.com/aws/aws-sdk-go-v2/service/iam"
 	lambdasdk "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 )
@@ -26,9 +25,7 @@ func TestFunctionLifecycleEveryRuntime(t *testing.T) {
 	ts := startServer(t, dir, nil)
 	id, secret := rootCreds(t, dir)
 	ctx := context.Background()
-	rootIAM, _ := sdkClients(ts, id, secret, "")
-	lc := lambdaClient(ts, id, secret, "")
-	role := must(rootIAM.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("exec"), AssumeRolePolicyDocument: aws.String(lambdaTrust)})).Role
+	_, lc, role := rootLambda(t, ts, id, secret)
 
 	node := func(greeting string) []byte {
 		return zipOf(t, map[string]string{"index.mjs": `export const handler = async (event) => ({greeting: "` + greeting + `", name: event.name});`})

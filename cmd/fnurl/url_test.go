@@ -37,9 +37,7 @@ func newURLFixture(t *testing.T, auth types.FunctionUrlAuthType, env map[string]
 	ts := startServer(t, dir, env)
 	id, secret := rootCreds(t, dir)
 	ctx := context.Background()
-	rootIAM, _ := sdkClients(ts, id, secret, "")
-	lc := lambdaClient(ts, id, secret, "")
-	role := must(rootIAM.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("exec"), AssumeRolePolicyDocument: aws.String(lambdaTrust)})).Role
+	rootIAM, lc, role := rootLambda(t, ts, id, secret)
 	must(lc.CreateFunction(ctx, &lambdasdk.CreateFunctionInput{FunctionName: aws.String("hello"), Runtime: types.RuntimeNodejs20x,
 		Handler: aws.String("index.handler"), Role: role.Arn, Code: &types.FunctionCode{ZipFile: zipOf(t, map[string]string{"index.js": helloJS})}}))
 	u := must(lc.CreateFunctionUrlConfig(ctx, &lambdasdk.CreateFunctionUrlConfigInput{FunctionName: aws.String("hello"), AuthType: auth,
