@@ -91,6 +91,10 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives the access log and errors; nil means slog.Default().
 	Logger *slog.Logger
+	// Console, when set, serves the web console under /console/. It is
+	// reached before any SigV4 handling: the console authenticates its own
+	// sessions and signs the API calls it makes on a user's behalf.
+	Console http.Handler
 }
 
 func (c *Config) setDefaults() {
@@ -247,6 +251,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, info *requestInfo
 		info.service = "metrics"
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		s.cfg.Metrics.WriteText(w)
+		return
+	}
+	if s.cfg.Console != nil && (r.URL.Path == "/console" || strings.HasPrefix(r.URL.Path, "/console/")) {
+		info.service = "console"
+		s.cfg.Console.ServeHTTP(w, r)
 		return
 	}
 	if id, path, ok := functionURL(r); ok {
@@ -578,7 +587,9 @@ func (s *Server) recordAudit(e *audit.Entry, rec *recorder, info *requestInfo, s
 	})
 	ev := e.Event()
 	s.m.observe(ev)
-	if s.cfg.Audit != nil && info.service != "metrics" {
+	if s.cfg.Audit != nil && info.service != "metrics" && info.service != "console" {
+		// Console pages are not API calls; the calls the console makes on a
+		// user's behalf come back through the server and are recorded.
 		s.cfg.Audit.Record(ev)
 	}
 }
