@@ -43,6 +43,7 @@ type serveConfig struct {
 	URLAuthModel    string
 	TLSCert         string
 	TLSKey          string
+	Audit           string
 	AuditLog        string
 	Metrics         string
 	DevDenyReasons  bool
@@ -91,6 +92,7 @@ func parseServeFlags(args []string, getenv func(string) string, out io.Writer) (
 	fs.StringVar(&c.URLAuthModel, "url-auth-model", env("FNURL_URL_AUTH_MODEL", "legacy"), "permission `model` of function URLs: legacy (lambda:InvokeFunctionUrl suffices) or 2025 (also lambda:InvokeFunction, as AWS requires of new URLs since October 2025) (env FNURL_URL_AUTH_MODEL)")
 	fs.StringVar(&c.TLSCert, "tls-cert", env("FNURL_TLS_CERT", ""), "serve HTTPS with this PEM certificate `file` (with --tls-key); aws:SecureTransport is then true (env FNURL_TLS_CERT)")
 	fs.StringVar(&c.TLSKey, "tls-key", env("FNURL_TLS_KEY", ""), "PEM private key `file` for --tls-cert (env FNURL_TLS_KEY)")
+	fs.StringVar(&c.Audit, "audit", env("FNURL_AUDIT", "on"), "`on` records every API call and function URL request in the audit trail; off records none (then fnurl audit and fnurl explain have nothing to show) (env FNURL_AUDIT)")
 	fs.StringVar(&c.AuditLog, "audit-log", env("FNURL_AUDIT_LOG", ""), "also write every audit event as a JSON line to this `file` (- for standard output); the store keeps them either way (env FNURL_AUDIT_LOG)")
 	retention := env("FNURL_AUDIT_RETENTION", "720h")
 	fs.Func("audit-retention", "how long the store keeps audit events, a `duration` (default 720h; env FNURL_AUDIT_RETENTION)", func(s string) error {
@@ -142,6 +144,9 @@ Test only (never in production):
 		return nil, fmt.Errorf("shutdown timeout %q is not a duration like 30s", shutdown)
 	}
 	c.ShutdownTimeout = d
+	if c.Audit != "on" && c.Audit != "off" {
+		return nil, fmt.Errorf("--audit must be on or off, not %q", c.Audit)
+	}
 	if c.AuditRetention, err = time.ParseDuration(retention); err != nil || c.AuditRetention <= 0 {
 		return nil, fmt.Errorf("audit retention %q is not a positive duration like 720h", retention)
 	}
@@ -316,8 +321,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		defer f.Close()
 		auditCfg.JSONLines = f
 	}
-	auditLog := audit.New(auditCfg)
-	defer auditLog.Close()
+	var auditLog *audit.Log
+	if c.Audit == "on" {
+		auditLog = audit.New(auditCfg)
+		defer auditLog.Close()
+	}
 	srv := server.New(server.Config{Region: c.Region, Logger: log, Endpoint: endpoint, URLAuthModel: c.URLAuthModel,
 		Audit: auditLog, AuditStore: db, MetricsOpen: c.Metrics == "open", Metrics: reg, Invoker: inv,
 		Account: ids.AccountID(), FunctionLogs: func(fn string, since time.Time) []auditapi.LogLine {
