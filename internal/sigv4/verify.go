@@ -204,7 +204,9 @@ func checkPayloadValue(v, payloadHash string) error {
 	return newError(KindPayload, msgPayloadMismatch)
 }
 
-// decodeSignature decodes 64 hex digits (either case) into dst.
+// decodeSignature decodes 64 lower-case hex digits into dst. Like AWS, it
+// refuses the same signature in upper case: the encoding is part of the
+// protocol, and no signer writes anything else.
 func decodeSignature(sig string, dst *[32]byte) bool {
 	if len(sig) != 64 {
 		return false
@@ -212,7 +214,7 @@ func decodeSignature(sig string, dst *[32]byte) bool {
 	for i := range dst {
 		h, ok1 := unhex(sig[2*i])
 		l, ok2 := unhex(sig[2*i+1])
-		if !ok1 || !ok2 {
+		if !ok1 || !ok2 || sig[2*i] >= 'A' && sig[2*i] <= 'F' || sig[2*i+1] >= 'A' && sig[2*i+1] <= 'F' {
 			return false
 		}
 		dst[i] = h<<4 | l
