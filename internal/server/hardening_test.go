@@ -477,5 +477,3 @@ func errorCode(rec *httptest.ResponseRecorder) string {
 	}
 	return fmt.Sprint(rec.Code)
 }
-
-
