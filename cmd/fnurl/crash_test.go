@@ -8,14 +8,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	iamsdk "github.com/aws/aws-sdk-go-v2/service/iam"
+	lambdasdk "github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/fnurl/fnurl/internal/store/sqlite"
 )
@@ -76,9 +80,11 @@ func startProcess(t *testing.T, dataDir string, env []string) *process {
 }
 
 // TestKill9LosesNoAcknowledgedWrite kills the server with SIGKILL in the
-// middle of a stream of IAM writes, 20 times, and checks after each restart
-// that every write the server acknowledged is there and the database is
-// intact.
+// middle of a stream of IAM writes, Lambda writes (aliases) and function
+// invocations, 20 times, and checks after each kill that every write the
+// server acknowledged is there and the database is intact, that no function
+// process outlives the server, and after each restart that the function
+// runs again (a cold start over what the killed server left behind).
 func TestKill9LosesNoAcknowledgedWrite(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills 20 server processes")
@@ -86,12 +92,22 @@ func TestKill9LosesNoAcknowledgedWrite(t *testing.T) {
 	dir := t.TempDir()
 	const id, secret = "AKIAFNURLCRASHTEST01", "crashTestSecret0123456789abcdefghijklmno"
 	env := []string{"FNURL_ROOT_ACCESS_KEY_ID=" + id, "FNURL_ROOT_SECRET_ACCESS_KEY=" + secret}
-	acked := map[string]bool{}
+	acked, ackedAliases := map[string]bool{}, map[string]bool{}
+	var invocations int64
+	environments := 0
 	rng := rand.New(rand.NewPCG(1, 2))
 	for round := range 20 {
 		p := startProcess(t, dir, env)
 		ts := &testServer{Endpoint: p.endpoint}
 		client, _ := sdkClients(ts, id, secret, "")
+		lc := lambdaClient(ts, id, secret, "")
+		if round == 0 {
+			createEcho(t, ts, id, secret)
+		}
+		// The function starts on a server that replaces a killed one.
+		if _, err := lc.Invoke(context.Background(), &lambdasdk.InvokeInput{FunctionName: aws.String("echo"), Payload: []byte(`{"round":1}`)}); err != nil {
+			t.Fatalf("round %d: invoke after restart: %v", round, err)
+		}
 
 		// Four writers create users until the server dies under them.
 		var mu sync.Mutex
@@ -113,13 +129,58 @@ func TestKill9LosesNoAcknowledgedWrite(t *testing.T) {
 				}
 			}()
 		}
+		// One writer creates aliases, two invoke the function.
+		var invoked atomic.Int64
+		wg.Add(3)
+		go func() {
+			defer wg.Done()
+			for i := 0; ctx.Err() == nil; i++ {
+				name := fmt.Sprintf("a%02d-%04d", round, i)
+				if _, err := lc.CreateAlias(ctx, &lambdasdk.CreateAliasInput{FunctionName: aws.String("echo"), Name: aws.String(name),
+					FunctionVersion: aws.String("$LATEST")}); err == nil {
+					mu.Lock()
+					ackedAliases[name] = true
+					mu.Unlock()
+				} else if strings.Contains(err.Error(), "connection refused") {
+					return
+				}
+			}
+		}()
+		for range 2 {
+			go func() {
+				defer wg.Done()
+				for ctx.Err() == nil {
+					if _, err := lc.Invoke(ctx, &lambdasdk.InvokeInput{FunctionName: aws.String("echo"), Payload: []byte(`{}`)}); err == nil {
+						invoked.Add(1)
+					} else if strings.Contains(err.Error(), "connection refused") {
+						return
+					}
+				}
+			}()
+		}
 		time.Sleep(time.Duration(100+rng.IntN(300)) * time.Millisecond)
+		groups := childGroups(p.cmd.Process.Pid)
+		environments += len(groups)
+		if len(groups) == 0 {
+			t.Errorf("round %d: no function process found before the kill, so the check after it proves nothing", round)
+		}
 		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		p.cmd.Wait()
 		cancel()
 		wg.Wait()
+		invocations += invoked.Load()
+		// Function processes die with the server that started them.
+		deadline := time.Now().Add(10 * time.Second)
+		for _, g := range groups {
+			for n := processesInGroup(g); n > 0; n = processesInGroup(g) {
+				if time.Now().After(deadline) {
+					t.Fatalf("round %d: %d function processes of group %d outlived the killed server", round, n, g)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
 
 		db, err := sqlite.Open(context.Background(), filepath.Join(dir, "fnurl.db"))
 		if err != nil {
@@ -136,6 +197,13 @@ func TestKill9LosesNoAcknowledgedWrite(t *testing.T) {
 		for _, u := range users {
 			present[u.Name] = true
 		}
+		aliases, err := db.ListAliases(context.Background(), "echo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range aliases {
+			present["alias "+a.Name] = true
+		}
 		db.Close()
 		mu.Lock()
 		for name := range acked {
@@ -143,10 +211,55 @@ func TestKill9LosesNoAcknowledgedWrite(t *testing.T) {
 				t.Errorf("round %d: acknowledged user %s lost after kill -9", round, name)
 			}
 		}
+		for name := range ackedAliases {
+			if !present["alias "+name] {
+				t.Errorf("round %d: acknowledged alias %s lost after kill -9", round, name)
+			}
+		}
 		mu.Unlock()
 	}
+	if len(ackedAliases) < 20 || invocations < 100 {
+		t.Errorf("only %d alias writes and %d invocations in 20 rounds; the test did not exercise them", len(ackedAliases), invocations)
+	}
+	t.Logf("%d acknowledged aliases survived too, with %d invocations in flight; the processes of %d environments died with their server",
+		len(ackedAliases), invocations, environments)
 	if len(acked) < 100 {
 		t.Errorf("only %d writes were acknowledged in 20 rounds; the test did not exercise the store", len(acked))
 	}
 	t.Logf("%d acknowledged writes survived 20 kill -9 rounds", len(acked))
+}
+
+// createEcho creates the function echo (aws-lambda-go) with an execution
+// role, as root.
+func createEcho(t *testing.T, ts *testServer, id, secret string) {
+	t.Helper()
+	pkg, err := echoPackage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, lc, role := rootLambda(t, ts, id, secret)
+	must(lc.CreateFunction(context.Background(), &lambdasdk.CreateFunctionInput{FunctionName: aws.String("echo"), Runtime: types.RuntimeProvidedal2023,
+		Handler: aws.String("bootstrap"), Role: role.Arn, Code: &types.FunctionCode{ZipFile: pkg}}))
+}
+
+// childGroups returns the process groups of pid's live children: the
+// function environments of a server, each in its own group.
+func childGroups(pid int) []int {
+	var groups []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil || e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		// pid (comm) state ppid pgrp ...; comm may contain spaces.
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) > 2 && f[0] != "Z" && f[1] == strconv.Itoa(pid) {
+			if g, err := strconv.Atoi(f[2]); err == nil && g != pid {
+				groups = append(groups, g)
+			}
+		}
+	}
+	return groups
 }
