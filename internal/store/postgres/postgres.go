@@ -43,6 +43,7 @@ var Dialect = &sqlstore.Dialect{
 	Name:              "postgres",
 	Numbered:          true,
 	IsUniqueViolation: func(err error) bool { return sqlState(err) == "23505" },
+	IsStorageFull:     func(err error) bool { return sqlState(err) == "53100" }, // disk_full
 	IsRetryable: func(err error) bool {
 		s := sqlState(err)
 		return s == "40001" || s == "40P01" // serialization_failure, deadlock_detected

@@ -44,6 +44,7 @@ var migrations embed.FS
 var Dialect = &sqlstore.Dialect{
 	Name:              "sqlite",
 	IsUniqueViolation: isUniqueViolation,
+	IsStorageFull:     isFull,
 	Contains:          func(col string) string { return "instr(" + col + ", ?) > 0" },
 	FunctionRevision:  "json_extract(config, '$.revision')",
 }
@@ -56,6 +57,12 @@ func isUniqueViolation(err error) bool {
 		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 	}
 	return false
+}
+
+// isFull reports whether err is SQLite's "database or disk is full".
+func isFull(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL
 }
 
 // DB is an open store.

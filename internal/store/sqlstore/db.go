@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/fnurl/fnurl/internal/audit"
+	"github.com/fnurl/fnurl/internal/awserr"
 	"github.com/fnurl/fnurl/internal/iam"
 	"github.com/fnurl/fnurl/internal/lambda"
 )
@@ -46,6 +47,9 @@ type Dialect struct {
 	// run again from the start (serialization failure, deadlock). Nil means
 	// never.
 	IsRetryable func(error) bool
+	// IsStorageFull reports whether err says the database's disk is full.
+	// Nil means never.
+	IsStorageFull func(error) bool
 	// ForUpdate is appended to a SELECT of a parent row to lock it for the
 	// rest of the transaction ("" where writers are serial anyway).
 	ForUpdate string
@@ -136,7 +140,8 @@ type pool struct {
 }
 
 func (p *pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return p.DB.ExecContext(ctx, p.d.Rebind(query), args...)
+	res, err := p.DB.ExecContext(ctx, p.d.Rebind(query), args...)
+	return res, p.d.storageFull(err)
 }
 
 func (p *pool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
@@ -196,7 +201,26 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 	}
 }
 
+// ErrStorageFull is the answer to a write that failed because the store's
+// disk is full: nothing of it was applied, and it may be retried once space
+// has been freed.
+var ErrStorageFull = awserr.New("ServiceUnavailable", 503,
+	"The server's storage is full, so the request was not applied. Free disk space on the server and retry.")
+
+// storageFull returns ErrStorageFull (wrapping err) when err says the disk
+// is full, and err otherwise.
+func (d *Dialect) storageFull(err error) error {
+	if err != nil && d.IsStorageFull != nil && d.IsStorageFull(err) {
+		return ErrStorageFull.Wrap(err)
+	}
+	return err
+}
+
 func (db *DB) inTxOnce(ctx context.Context, fn func(*Tx) error) error {
+	return db.d.storageFull(db.inTxOnceRaw(ctx, fn))
+}
+
+func (db *DB) inTxOnceRaw(ctx context.Context, fn func(*Tx) error) error {
 	tx, err := db.write.BeginTx(ctx, db.d.TxOptions)
 	if err != nil {
 		return err
