@@ -60,6 +60,9 @@ type Config struct {
 	MaxLambdaBody int64
 	// BodyReadTimeout bounds reading one request body (default 60 s).
 	BodyReadTimeout time.Duration
+	// HeaderReadTimeout bounds reading a request's headers (default 10 s),
+	// against clients that send them slowly to hold connections open.
+	HeaderReadTimeout time.Duration
 	// QuerySkew and LambdaSkew are the accepted clock skews of signed
 	// requests (defaults 15 min for IAM/STS, 5 min for Lambda).
 	QuerySkew, LambdaSkew time.Duration
@@ -109,6 +112,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.BodyReadTimeout == 0 {
 		c.BodyReadTimeout = 60 * time.Second
+	}
+	if c.HeaderReadTimeout == 0 {
+		c.HeaderReadTimeout = 10 * time.Second
 	}
 	if c.QuerySkew == 0 {
 		c.QuerySkew = 15 * time.Minute
@@ -446,7 +452,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, limit int64) (
 		return nil, errBodyTooLarge
 	}
 	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(s.cfg.Now().Add(s.cfg.BodyReadTimeout))
+	_ = rc.SetReadDeadline(time.Now().Add(s.cfg.BodyReadTimeout)) // the network's clock, not cfg.Now
 	defer rc.SetReadDeadline(time.Time{})
 	n := r.ContentLength
 	if n < 0 || n > 64<<10 {
@@ -601,7 +607,7 @@ func (s *Server) recordAudit(e *audit.Entry, rec *recorder, info *requestInfo, s
 func (s *Server) HTTPServer() *http.Server {
 	return &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: s.cfg.HeaderReadTimeout,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
