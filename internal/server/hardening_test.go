@@ -116,7 +116,7 @@ func (c *countingInvoker) Invoke(ctx context.Context, inv *lambda.Invocation) (*
 	return &lambda.Result{Payload: []byte(`{"statusCode":200,"body":"ok"}`)}, nil
 }
 
-func newHardeningServer(t *testing.T) *hardeningServer {
+func newHardeningServer(t *testing.T, opts ...func(*Config)) *hardeningServer {
 	t.Helper()
 	ctx := context.Background()
 	clk := &fakeClock{t: time.Now().UTC()}
@@ -140,8 +140,12 @@ func newHardeningServer(t *testing.T) *hardeningServer {
 	tokens := sts.New(keys, ids, sts.Config{Now: clk.Now})
 	fns := lambda.New(db, ids, ids.AccountID(), "us-east-1", clk.Now)
 	h := &hardeningServer{clk: clk, invoker: &countingInvoker{}, root: root}
-	h.srv = New(Config{Region: "us-east-1", Endpoint: "http://" + hardeningHost, Invoker: h.invoker, Account: ids.AccountID(),
-		Now: clk.Now, Logger: slog.New(slog.DiscardHandler)}, ids, tokens, fns)
+	cfg := Config{Region: "us-east-1", Endpoint: "http://" + hardeningHost, Invoker: h.invoker, Account: ids.AccountID(),
+		Now: clk.Now, Logger: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	h.srv = New(cfg, ids, tokens, fns)
 
 	query := func(c sigv4.Credentials, service, form string) string {
 		t.Helper()
@@ -188,13 +192,13 @@ func newHardeningServer(t *testing.T) *hardeningServer {
 	}
 	rest("POST", "/2015-03-31/functions", map[string]any{"FunctionName": "hello", "Runtime": "provided.al2023", "Handler": "bootstrap",
 		"Role": "arn:aws:iam::111122223333:role/fn", "Code": map[string]string{"ZipFile": base64.StdEncoding.EncodeToString(zipped.Bytes())}})
-	var cfg struct{ FunctionUrl string }
-	if err := json.Unmarshal(rest("POST", "/2021-10-31/functions/hello/url", map[string]string{"AuthType": "AWS_IAM"}), &cfg); err != nil {
+	var urlCfg struct{ FunctionUrl string }
+	if err := json.Unmarshal(rest("POST", "/2021-10-31/functions/hello/url", map[string]string{"AuthType": "AWS_IAM"}), &urlCfg); err != nil {
 		t.Fatal(err)
 	}
-	u, err := url.Parse(cfg.FunctionUrl)
+	u, err := url.Parse(urlCfg.FunctionUrl)
 	if err != nil || !strings.HasPrefix(u.Path, "/lambda-url/") {
-		t.Fatalf("function URL %q is not path-style", cfg.FunctionUrl)
+		t.Fatalf("function URL %q is not path-style", urlCfg.FunctionUrl)
 	}
 	h.urlPath = u.Path
 	return h

@@ -449,23 +449,30 @@ var errBodyTooLarge = awserr.New(awserr.CodeRequestEntityTooLarge, http.StatusRe
 // deadline.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	if r.ContentLength > limit {
+		// The body will not be read: close the connection after the answer
+		// instead of draining the body into nothing.
+		w.Header().Set("Connection", "close")
 		return nil, errBodyTooLarge
 	}
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Now().Add(s.cfg.BodyReadTimeout)) // the network's clock, not cfg.Now
-	defer rc.SetReadDeadline(time.Time{})
 	n := r.ContentLength
 	if n < 0 || n > 64<<10 {
 		n = 64 << 10
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, n+1))
 	_, err := buf.ReadFrom(io.LimitReader(r.Body, limit+1))
-	if err != nil {
-		return nil, awserr.New("IncompleteBody", http.StatusBadRequest, "The request body could not be read.").Wrap(err)
-	}
-	if int64(buf.Len()) > limit {
+	if err != nil || int64(buf.Len()) > limit {
+		// Leave the deadline in place and close the connection: a client
+		// too slow to send its body must not keep the connection open
+		// while the server drains the rest of it.
+		w.Header().Set("Connection", "close")
+		if err != nil {
+			return nil, awserr.New("IncompleteBody", http.StatusBadRequest, "The request body could not be read.").Wrap(err)
+		}
 		return nil, errBodyTooLarge
 	}
+	_ = rc.SetReadDeadline(time.Time{})
 	return buf.Bytes(), nil
 }
 
