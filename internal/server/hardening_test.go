@@ -116,7 +116,7 @@ func (c *countingInvoker) Invoke(ctx context.Context, inv *lambda.Invocation) (*
 	return &lambda.Result{Payload: []byte(`{"statusCode":200,"body":"ok"}`)}, nil
 }
 
-func newHardeningServer(t *testing.T, opts ...func(*Config)) *hardeningServer {
+func newHardeningServer(t testing.TB, opts ...func(*Config)) *hardeningServer {
 	t.Helper()
 	ctx := context.Background()
 	clk := &fakeClock{t: time.Now().UTC()}
@@ -246,7 +246,7 @@ func (h *hardeningServer) sign(w wire, c sigv4.Credentials, service string) wire
 }
 
 // base returns a valid signed request of one of five kinds.
-func (h *hardeningServer) base(t *testing.T, kind int, rng *mrand.Rand) wire {
+func (h *hardeningServer) base(t testing.TB, kind int, rng *mrand.Rand) wire {
 	word := func() string {
 		const letters = "abcdefghijklmnopqrstuvwxyz0123456789-_.~"
 		b := make([]byte, 1+rng.IntN(12))
