@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -99,9 +100,10 @@ func TestWalkthrough(t *testing.T) {
 	t.Parallel()
 	requireTool(t, "aws")
 	requireTool(t, "node")
-	ts := startServer(t, t.TempDir(), map[string]string{"FNURL_TEST_SESSION_LIFETIME": "8s"})
-	root := rootCLI(t, ts)
 	dir := t.TempDir()
+	auditFile := filepath.Join(dir, "audit.jsonl")
+	ts := startServer(t, t.TempDir(), map[string]string{"FNURL_TEST_SESSION_LIFETIME": "8s"}, "--audit-log", auditFile, "--log-level", "debug")
+	root := rootCLI(t, ts)
 	zipPath := filepath.Join(dir, "function.zip")
 	if err := os.WriteFile(zipPath, zipOf(t, map[string]string{"index.js": helloJS}), 0o600); err != nil {
 		t.Fatal(err)
@@ -158,6 +160,54 @@ func TestWalkthrough(t *testing.T) {
 	}
 	time.Sleep(time.Until(exp) + 500*time.Millisecond)
 	expectAll(t, "expired session", callWithEverySigner(t, u.FunctionUrl, c.AccessKeyId, c.SecretAccessKey, c.SessionToken), 403, "")
+
+	// No secret of the whole run reached the server's log (at debug
+	// level), the audit trail's JSON lines, the function's log or any file
+	// of the data directory other than the two that hold secrets by design.
+	rootKeyID, rootSecret := rootCreds(t, ts.DataDir)
+	logs, _, err := fnurlCmd(map[string]string{"HOME": t.TempDir(), "AWS_ACCESS_KEY_ID": rootKeyID, "AWS_SECRET_ACCESS_KEY": rootSecret,
+		"AWS_ENDPOINT_URL": ts.Endpoint}, "logs", "hello")
+	if err != nil || !strings.Contains(logs, "REPORT RequestId") {
+		t.Fatalf("fnurl logs hello: %v\n%s", err, logs)
+	}
+	master, err := os.ReadFile(filepath.Join(ts.DataDir, "master.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Stop(t)
+	secrets := map[string]string{"root secret": rootSecret, "user secret": secret, "session secret": c.SecretAccessKey,
+		"session token": c.SessionToken, "master key": strings.TrimSpace(string(master))}
+	places := map[string]string{"server log": ts.stderr.String(), "function log": logs}
+	for _, f := range []string{auditFile} {
+		b, err := os.ReadFile(f)
+		if err != nil || len(b) == 0 {
+			t.Fatalf("audit log: %v (%d bytes)", err, len(b))
+		}
+		places[filepath.Base(f)] = string(b)
+	}
+	filepath.WalkDir(ts.DataDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() == "credentials" || d.Name() == "master.key" {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Error(err)
+			return nil
+		}
+		places[path] = string(b)
+		return nil
+	})
+	for what, s := range secrets {
+		if len(s) < 16 {
+			t.Fatalf("%s %q is too short to search for", what, s)
+		}
+		for where, text := range places {
+			if strings.Contains(text, s) {
+				t.Errorf("the %s appears in %s", what, where)
+			}
+		}
+	}
+	t.Logf("%d secrets searched for in %d places", len(secrets), len(places))
 }
 
 // TestURLAuthModel2025: under AWS's model since October 2025, a URL also
