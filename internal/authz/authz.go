@@ -3,7 +3,10 @@
 //
 // The policies that apply are read from the IAM domain at every request, so
 // a changed, attached or detached policy takes effect on the next request;
-// only the parsing of documents is cached, keyed by the document text.
+// only the parsing of documents is cached, keyed by the document text. A
+// Subject holds one request's reading for the several decisions the
+// request makes. A principal's tags are read only when one of the policies
+// involved may test aws:PrincipalTag.
 //
 // A denial is AWS's AccessDenied, whose message names the caller, the action
 // and the resource and says which kind of policy stood in the way, exactly
@@ -13,6 +16,7 @@ package authz
 import (
 	"context"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -104,12 +108,47 @@ func (a *Authorizer) Context(ctx context.Context, p *iam.Principal) iampolicy.Co
 
 // PolicySet loads the identity-based and session policies of p.
 func (a *Authorizer) PolicySet(ctx context.Context, p *iam.Principal) (*iampolicy.PolicySet, error) {
-	set := &iampolicy.PolicySet{}
-	var err error
-	if set.Identity, err = a.load(ctx, p, a.policies.IdentityPolicies); err != nil {
+	s, err := a.Subject(ctx, p)
+	if err != nil {
 		return nil, err
 	}
-	if set.Session, err = a.load(ctx, p, a.policies.SessionPolicies); err != nil {
+	return s.policySet(nil, false), nil
+}
+
+// Subject is a principal with the policies that apply to it, loaded once
+// for the several decisions of one request: a function URL decides
+// lambda:InvokeFunctionUrl and lambda:InvokeFunction, and explains a
+// denial with a third evaluation. It sees the policies as they were when
+// it was loaded, so it must not outlive the request; every request loads
+// its own, and a changed policy takes effect on the next request.
+//
+// A Subject is not safe for concurrent use.
+type Subject struct {
+	a        *Authorizer
+	p        *iam.Principal
+	identity []iampolicy.NamedPolicy
+	session  []iampolicy.NamedPolicy
+	boundary *iampolicy.NamedPolicy
+	// tagsNeeded is set when one of the principal's policies may test
+	// aws:PrincipalTag; otherwise the tags are read only for a resource
+	// policy that may.
+	tagsNeeded bool
+	tagsLoaded bool
+	tags       []iam.Tag
+
+	last     *iampolicy.PolicySet // the set built for the last query
+	lastRP   *iampolicy.NamedPolicy
+	lastMust bool
+}
+
+// Subject loads the identity-based, session and boundary policies of p.
+func (a *Authorizer) Subject(ctx context.Context, p *iam.Principal) (*Subject, error) {
+	s := &Subject{a: a, p: p}
+	var err error
+	if s.identity, err = a.load(ctx, p, a.policies.IdentityPolicies, &s.tagsNeeded); err != nil {
+		return nil, err
+	}
+	if s.session, err = a.load(ctx, p, a.policies.SessionPolicies, &s.tagsNeeded); err != nil {
 		return nil, err
 	}
 	b, err := a.policies.Boundary(ctx, p)
@@ -117,29 +156,54 @@ func (a *Authorizer) PolicySet(ctx context.Context, p *iam.Principal) (*iampolic
 		return nil, err
 	}
 	if b != nil {
-		pol, err := a.cache.parse(b.Document)
+		pol, tags, err := a.cache.parseTags(b.Document)
 		if err != nil {
 			return nil, err
 		}
-		set.PermissionsBoundary = &iampolicy.NamedPolicy{Name: b.Name, Source: b.Source, Policy: pol}
+		s.tagsNeeded = s.tagsNeeded || tags
+		s.boundary = &iampolicy.NamedPolicy{Name: b.Name, Source: b.Source, Policy: pol}
 	}
-	return set, nil
+	return s, nil
 }
 
-func (a *Authorizer) load(ctx context.Context, p *iam.Principal, get func(context.Context, *iam.Principal) ([]iam.StoredPolicy, error)) ([]iampolicy.NamedPolicy, error) {
+// policySet returns the policy set for a resource policy, reusing the one
+// built for the previous query when the resource policy is the same (its
+// action index is then built once).
+func (s *Subject) policySet(rp *iampolicy.NamedPolicy, mustAllow bool) *iampolicy.PolicySet {
+	if s.last != nil && s.lastRP == rp && s.lastMust == mustAllow {
+		return s.last
+	}
+	set := &iampolicy.PolicySet{Identity: s.identity, Session: s.session, PermissionsBoundary: s.boundary,
+		Resource: rp, ResourceMustAllow: mustAllow}
+	s.last, s.lastRP, s.lastMust = set, rp, mustAllow
+	return set
+}
+
+func (a *Authorizer) load(ctx context.Context, p *iam.Principal, get func(context.Context, *iam.Principal) ([]iam.StoredPolicy, error),
+	tagsNeeded *bool) ([]iampolicy.NamedPolicy, error) {
 	stored, err := get(ctx, p)
 	if err != nil {
 		return nil, err
 	}
 	var out []iampolicy.NamedPolicy
 	for _, sp := range stored {
-		pol, err := a.cache.parse(sp.Document)
+		pol, tags, err := a.cache.parseTags(sp.Document)
 		if err != nil {
 			return nil, err
 		}
+		*tagsNeeded = *tagsNeeded || tags
 		out = append(out, iampolicy.NamedPolicy{Name: sp.Name, Source: sp.Source, Policy: pol})
 	}
 	return out, nil
+}
+
+// mayTestPrincipalTags reports whether a policy document may refer to
+// aws:PrincipalTag, as a condition key or a policy variable. Key names are
+// compared in lower case, as the engine compares them, and JSON may spell
+// any character as a \u escape, so a document with an escape counts as
+// referring to it.
+func mayTestPrincipalTags(doc string) bool {
+	return strings.Contains(doc, `\u`) || strings.Contains(strings.ToLower(doc), "principaltag")
 }
 
 // Query is one authorization question beyond the principal.
@@ -161,18 +225,27 @@ type Query struct {
 // Decide evaluates q for p with the identity-based and session policies of
 // p and the resource's policy.
 func (a *Authorizer) Decide(ctx context.Context, p *iam.Principal, q Query, opts ...iampolicy.Option) (iampolicy.Decision, error) {
-	set, err := a.PolicySet(ctx, p)
+	s, err := a.Subject(ctx, p)
 	if err != nil {
 		return iampolicy.Decision{}, err
 	}
-	set.Resource = q.ResourcePolicy
-	set.ResourceMustAllow = q.ResourceMustAllow
+	return s.Decide(ctx, q, opts...)
+}
+
+// Decide evaluates q for the subject, as Authorizer.Decide does, without
+// reading its policies again.
+func (s *Subject) Decide(ctx context.Context, q Query, opts ...iampolicy.Option) (iampolicy.Decision, error) {
+	a, p := s.a, s.p
+	set := s.policySet(q.ResourcePolicy, q.ResourceMustAllow)
 	req := &iampolicy.Request{Principal: Principal(p), Action: q.Action, Resource: q.Resource, Context: a.Context(ctx, p)}
-	tags, err := a.policies.PrincipalTags(ctx, p)
-	if err != nil {
-		return iampolicy.Decision{}, err
+	if !s.tagsLoaded && (s.tagsNeeded || q.ResourcePolicy != nil && a.cache.mayTestPrincipalTags(q.ResourcePolicy.Policy)) {
+		tags, err := a.policies.PrincipalTags(ctx, p)
+		if err != nil {
+			return iampolicy.Decision{}, err
+		}
+		s.tags, s.tagsLoaded = tags, true
 	}
-	for _, t := range tags {
+	for _, t := range s.tags {
 		req.Context.Set("aws:PrincipalTag/"+t.Key, t.Value)
 	}
 	if q.Extra != nil {
@@ -291,28 +364,53 @@ func Decision(err error) (iampolicy.Decision, bool) {
 // immutable values, so an entry never goes stale; the cache is emptied when
 // it grows past its bound.
 type docCache struct {
-	mu sync.Mutex
-	m  map[string]*iampolicy.Policy
+	mu   sync.Mutex
+	m    map[string]docEntry
+	tags map[*iampolicy.Policy]bool // whether the document may test aws:PrincipalTag
+}
+
+type docEntry struct {
+	pol  *iampolicy.Policy
+	tags bool
 }
 
 const maxCachedDocs = 4096
 
 func (c *docCache) parse(doc string) (*iampolicy.Policy, error) {
+	p, _, err := c.parseTags(doc)
+	return p, err
+}
+
+// parseTags parses doc and reports whether it may test aws:PrincipalTag.
+func (c *docCache) parseTags(doc string) (*iampolicy.Policy, bool, error) {
 	c.mu.Lock()
-	p, ok := c.m[doc]
+	e, ok := c.m[doc]
 	c.mu.Unlock()
 	if ok {
-		return p, nil
+		return e.pol, e.tags, nil
 	}
 	p, err := iampolicy.Parse([]byte(doc))
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
+	e = docEntry{pol: p, tags: mayTestPrincipalTags(doc)}
 	c.mu.Lock()
 	if c.m == nil || len(c.m) >= maxCachedDocs {
-		c.m = make(map[string]*iampolicy.Policy)
+		c.m = make(map[string]docEntry)
+		c.tags = make(map[*iampolicy.Policy]bool)
 	}
-	c.m[doc] = p
+	c.m[doc] = e
+	c.tags[p] = e.tags
 	c.mu.Unlock()
-	return p, nil
+	return p, e.tags, nil
+}
+
+// mayTestPrincipalTags reports whether a policy parsed through the cache
+// may test aws:PrincipalTag; a policy the cache does not know (or no longer
+// knows) may.
+func (c *docCache) mayTestPrincipalTags(p *iampolicy.Policy) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	may, ok := c.tags[p]
+	return may || !ok
 }

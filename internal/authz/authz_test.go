@@ -1,7 +1,12 @@
 package authz
 
 import (
+	"context"
+	"fmt"
+	"strings"
 	"testing"
+
+	"github.com/fnurl/fnurl/internal/audit"
 
 	"github.com/fnurl/fnurl/internal/awserr"
 	"github.com/fnurl/fnurl/internal/iam"
@@ -49,5 +54,176 @@ func TestDeniedCarriesDecision(t *testing.T) {
 	}
 	if got, ok := Decision(err); !ok || got.Action != d.Action {
 		t.Errorf("Decision(err) = %v, %v", got, ok)
+	}
+}
+
+// fakePolicies serves fixed policies and tags and counts reads.
+type fakePolicies struct {
+	identity []iam.StoredPolicy
+	boundary *iam.StoredPolicy
+	tags     []iam.Tag
+
+	identityReads, boundaryReads, tagReads int
+}
+
+func (f *fakePolicies) IdentityPolicies(context.Context, *iam.Principal) ([]iam.StoredPolicy, error) {
+	f.identityReads++
+	return f.identity, nil
+}
+
+func (f *fakePolicies) SessionPolicies(context.Context, *iam.Principal) ([]iam.StoredPolicy, error) {
+	return nil, nil
+}
+
+func (f *fakePolicies) Boundary(context.Context, *iam.Principal) (*iam.StoredPolicy, error) {
+	f.boundaryReads++
+	return f.boundary, nil
+}
+
+func (f *fakePolicies) PrincipalTags(context.Context, *iam.Principal) ([]iam.Tag, error) {
+	f.tagReads++
+	return f.tags, nil
+}
+
+var bob = &iam.Principal{Type: iam.PrincipalUser, Account: "111122223333", ARN: "arn:aws:iam::111122223333:user/bob", UserID: "AIDABOB", UserName: "bob"}
+
+const (
+	fnARN       = "arn:aws:lambda:us-east-1:111122223333:function:f"
+	allowInvoke = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"lambda:InvokeFunctionUrl","Resource":"*"}]}`
+	// denyOtherTeams denies unless the caller's team tag is "blue".
+	denyOtherTeams = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalTag/team":"blue"}}}]}`
+)
+
+// TestSubjectReadsOnce checks that the decisions of one request read the
+// principal's policies once, and its tags only when a policy may test them.
+func TestSubjectReadsOnce(t *testing.T) {
+	ctx := context.Background()
+	fp := &fakePolicies{identity: []iam.StoredPolicy{{Name: "invoke", Document: allowInvoke}}, tags: []iam.Tag{{Key: "team", Value: "red"}}}
+	a := New(fp, nil)
+	subj, err := a.Subject(ctx, bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, action := range []string{"lambda:InvokeFunctionUrl", "lambda:InvokeFunction", "lambda:InvokeFunctionUrl"} {
+		if _, err := subj.Decide(ctx, Query{Action: action, Resource: fnARN}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if fp.identityReads != 1 || fp.boundaryReads != 1 {
+		t.Errorf("policy reads = %d identity, %d boundary; want 1 each", fp.identityReads, fp.boundaryReads)
+	}
+	if fp.tagReads != 0 {
+		t.Errorf("tags read %d times though no policy tests them", fp.tagReads)
+	}
+	// A resource policy that tests tags makes the subject read them, once.
+	rp, err := a.NamedPolicy("function policy", "function f", strings.Replace(denyOtherTeams, `"Effect":"Deny",`, `"Effect":"Deny","Principal":"*",`, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		d, err := subj.Decide(ctx, Query{Action: "lambda:InvokeFunctionUrl", Resource: fnARN, ResourcePolicy: rp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Allowed() {
+			t.Error("team red allowed past a deny for other teams than blue")
+		}
+	}
+	if fp.tagReads != 1 {
+		t.Errorf("tags read %d times, want 1", fp.tagReads)
+	}
+}
+
+// TestTagConditionsStillApply checks that skipping the tag read never
+// changes a decision: a policy testing aws:PrincipalTag, however spelt,
+// gets the tags.
+func TestTagConditionsStillApply(t *testing.T) {
+	ctx := context.Background()
+	escaped := strings.Replace(denyOtherTeams, "PrincipalTag", `Principal\u0054ag`, 1)
+	upper := strings.Replace(denyOtherTeams, "aws:PrincipalTag", "AWS:PRINCIPALTAG", 1)
+	variable := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"lambda:InvokeFunctionUrl","Resource":"arn:aws:lambda:us-east-1:111122223333:function:${aws:PrincipalTag/team}"}]}`
+	tests := []struct {
+		name     string
+		identity []string
+		boundary string
+		team     string
+		want     bool
+	}{
+		{"deny other teams, red", []string{allowInvoke, denyOtherTeams}, "", "red", false},
+		{"deny other teams, blue", []string{allowInvoke, denyOtherTeams}, "", "blue", true},
+		{"escaped key, red", []string{allowInvoke, escaped}, "", "red", false},
+		{"upper-case key, red", []string{allowInvoke, upper}, "", "red", false},
+		{"in the boundary, red", []string{allowInvoke}, denyOtherTeams, "red", false},
+		{"policy variable, team f", []string{variable}, "", "f", true},
+		{"policy variable, team g", []string{variable}, "", "g", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fp := &fakePolicies{tags: []iam.Tag{{Key: "team", Value: tt.team}}}
+			for i, doc := range tt.identity {
+				fp.identity = append(fp.identity, iam.StoredPolicy{Name: fmt.Sprint("p", i), Document: doc})
+			}
+			if tt.boundary != "" {
+				fp.boundary = &iam.StoredPolicy{Name: "boundary", Document: allowAllBut(tt.boundary)}
+			}
+			d, err := New(fp, nil).Decide(ctx, bob, Query{Action: "lambda:InvokeFunctionUrl", Resource: fnARN})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := d.Allowed(); got != tt.want {
+				t.Errorf("allowed = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// allowAllBut turns a deny-only document into a boundary that allows
+// everything else.
+func allowAllBut(deny string) string {
+	return strings.Replace(deny, `"Statement":[`, `"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},`, 1)
+}
+
+func TestMayTestPrincipalTags(t *testing.T) {
+	for doc, want := range map[string]bool{
+		allowInvoke:    false,
+		denyOtherTeams: true,
+		`{"Condition":{"StringEquals":{"aws:principaltag/x":"1"}}}`: true,
+		`{"Resource":"arn:${aws:PrincipalTag/team}"}`:               true,
+		`{"Action":"s\u0033:*"}`:                                    true,
+		`{"Condition":{"StringEquals":{"aws:RequestTag/x":"1"}}}`:   false,
+	} {
+		if got := mayTestPrincipalTags(doc); got != want {
+			t.Errorf("mayTestPrincipalTags(%s) = %v, want %v", doc, got, want)
+		}
+	}
+}
+
+// BenchmarkSubjectDecide measures one decision of a function URL request
+// once the caller's policies are loaded: the global condition keys, the
+// evaluation of two identity policies and a resource policy, and the audit
+// record.
+func BenchmarkSubjectDecide(b *testing.B) {
+	ctx := context.Background()
+	fp := &fakePolicies{identity: []iam.StoredPolicy{{Name: "invoke", Document: allowInvoke},
+		{Name: "read", Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:List*"],"Resource":"*"}]}`}}}
+	a := New(fp, nil)
+	rp, err := a.NamedPolicy("function policy", "function f", `{"Version":"2012-10-17","Statement":[{"Sid":"public","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunctionUrl","Resource":"`+fnARN+`","Condition":{"StringEquals":{"lambda:FunctionUrlAuthType":"NONE"}}}]}`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx = WithRequestInfo(ctx, &RequestInfo{SourceIP: "127.0.0.1", UserAgent: "bench", Region: "us-east-1"})
+	ctx, _ = audit.NewContext(ctx)
+	subj, err := a.Subject(ctx, bob)
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := Query{Action: "lambda:InvokeFunctionUrl", Resource: fnARN, ResourcePolicy: rp,
+		Extra: func(c *iampolicy.Context) { c.Set("lambda:FunctionUrlAuthType", "AWS_IAM") }}
+	b.ReportAllocs()
+	for b.Loop() {
+		d, err := subj.Decide(ctx, q)
+		if err != nil || !d.Allowed() {
+			b.Fatalf("%v %v", d, err)
+		}
 	}
 }

@@ -227,21 +227,27 @@ func (h *Handler) authorize(ctx context.Context, log *slog.Logger, p *iam.Princi
 	if p != nil {
 		caller = p.ARN
 	}
-	d, err := h.Authz.Decide(ctx, p, urlQuery)
+	// Both decisions (and the explanation of a denial) use one reading of
+	// the caller's policies.
+	subj, err := h.Authz.Subject(ctx, p)
+	if err != nil {
+		return err
+	}
+	d, err := subj.Decide(ctx, urlQuery)
 	if err != nil {
 		return err
 	}
 	if !d.Allowed() {
-		h.logDenied(ctx, log, p, urlQuery, caller)
+		h.logDenied(ctx, log, subj, urlQuery, caller)
 		return errDenied
 	}
-	d2, err := h.Authz.Decide(ctx, p, invokeQuery)
+	d2, err := subj.Decide(ctx, invokeQuery)
 	if err != nil {
 		return err
 	}
 	if !d2.Allowed() {
 		if h.Model == Model2025 {
-			h.logDenied(ctx, log, p, invokeQuery, caller)
+			h.logDenied(ctx, log, subj, invokeQuery, caller)
 			return errDenied
 		}
 		note := "allowed under the legacy permission model; AWS's 2025 model would deny it: no policy allows lambda:InvokeFunction with lambda:InvokedViaFunctionUrl = true on " + resource
@@ -251,8 +257,8 @@ func (h *Handler) authorize(ctx context.Context, log *slog.Logger, p *iam.Princi
 	return nil
 }
 
-func (h *Handler) logDenied(ctx context.Context, log *slog.Logger, p *iam.Principal, q authz.Query, caller string) {
-	d, err := h.Authz.Decide(ctx, p, q, iampolicy.WithExplanation())
+func (h *Handler) logDenied(ctx context.Context, log *slog.Logger, subj *authz.Subject, q authz.Query, caller string) {
+	d, err := subj.Decide(ctx, q, iampolicy.WithExplanation())
 	reason := ""
 	if err == nil {
 		reason = d.Explain()

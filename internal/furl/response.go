@@ -7,6 +7,9 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // Response is the HTTP answer a function's result maps to.
@@ -22,28 +25,32 @@ var errBadResponse = errors.New("function returned an invalid response")
 // function URLs (payload format 2.0) do: an object with statusCode is a
 // structured response; any other JSON value is sent with status 200 as
 // compact JSON, except a string, which is sent without its quotes.
+//
+// The payload is validated once; the members of a top-level object are then
+// found by walking it, and only the few a structured response uses are
+// decoded.
 func MapResponse(payload []byte) (*Response, error) {
 	payload = bytes.TrimSpace(payload)
 	if !json.Valid(payload) {
 		return nil, errBadResponse
 	}
-	resp := &Response{Status: http.StatusOK, Header: http.Header{}}
-	resp.Header.Set("Content-Type", "application/json")
-	var obj map[string]json.RawMessage
-	if payload[0] == '{' && json.Unmarshal(payload, &obj) == nil {
-		if sc, ok := obj["statusCode"]; ok {
-			return structured(obj, sc)
+	if payload[0] == '{' {
+		m, ok := topMembers(payload)
+		if ok && m.statusCode != nil {
+			return structured(&m)
 		}
 	}
+	resp := &Response{Status: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}}}
 	if payload[0] == '"' {
-		var s string
-		if err := json.Unmarshal(payload, &s); err != nil {
+		s, err := unquote(payload)
+		if err != nil {
 			return nil, errBadResponse
 		}
-		resp.Body = []byte(s)
+		resp.Body = s
 		return resp, nil
 	}
 	var buf bytes.Buffer
+	buf.Grow(len(payload))
 	if err := json.Compact(&buf, payload); err != nil {
 		return nil, errBadResponse
 	}
@@ -51,20 +58,205 @@ func MapResponse(payload []byte) (*Response, error) {
 	return resp, nil
 }
 
-func structured(obj map[string]json.RawMessage, sc json.RawMessage) (*Response, error) {
-	resp := &Response{Header: http.Header{}}
-	var n json.Number
-	dec := json.NewDecoder(bytes.NewReader(sc))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+// members are the raw values of the members of a structured response (nil
+// when absent). As with decoding into a map, a repeated key keeps its last
+// value.
+type members struct {
+	statusCode, headers, cookies, isBase64Encoded, body []byte
+}
+
+// topMembers walks the top-level object of a valid JSON payload. ok is
+// false when a key cannot be decoded.
+func topMembers(p []byte) (m members, ok bool) {
+	i := skipSpace(p, 1)
+	for i < len(p) && p[i] != '}' {
+		end := skipString(p, i)
+		key := p[i:end]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			k, err := unquote(key)
+			if err != nil {
+				return m, false
+			}
+			key = k
+		} else {
+			key = key[1 : len(key)-1]
+		}
+		i = skipSpace(p, end)
+		i = skipSpace(p, i+1) // the colon
+		vend := skipValue(p, i)
+		v := p[i:vend]
+		switch string(key) {
+		case "statusCode":
+			m.statusCode = v
+		case "headers":
+			m.headers = v
+		case "cookies":
+			m.cookies = v
+		case "isBase64Encoded":
+			m.isBase64Encoded = v
+		case "body":
+			m.body = v
+		}
+		i = skipSpace(p, vend)
+		if i < len(p) && p[i] == ',' {
+			i = skipSpace(p, i+1)
+		}
+	}
+	return m, true
+}
+
+func skipSpace(p []byte, i int) int {
+	for i < len(p) && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string that starts at p[i].
+func skipString(p []byte, i int) int {
+	for i++; i < len(p); i++ {
+		switch p[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(p)
+}
+
+// skipValue returns the index after the value that starts at p[i] of a
+// valid JSON text.
+func skipValue(p []byte, i int) int {
+	if i >= len(p) {
+		return i
+	}
+	switch p[i] {
+	case '"':
+		return skipString(p, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(p); i++ {
+			switch p[i] {
+			case '"':
+				i = skipString(p, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return i
+	}
+	for i < len(p) && p[i] != ',' && p[i] != '}' && p[i] != ']' && p[i] != ' ' && p[i] != '\t' && p[i] != '\n' && p[i] != '\r' {
+		i++
+	}
+	return i
+}
+
+// unquote decodes a valid JSON string value as encoding/json does: escapes
+// are decoded, a \u escape of a surrogate pair becomes one rune, and an
+// unpaired surrogate or invalid UTF-8 becomes U+FFFD.
+func unquote(raw []byte) ([]byte, error) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
 		return nil, errBadResponse
 	}
-	switch x := v.(type) {
-	case json.Number:
-		n = x
-	case string:
-		n = json.Number(x)
+	in := raw[1 : len(raw)-1]
+	if bytes.IndexByte(in, '\\') < 0 && utf8.Valid(in) {
+		return bytes.Clone(in), nil
+	}
+	out := make([]byte, 0, len(in)+2*utf8.UTFMax)
+	for r := 0; r < len(in); {
+		c := in[r]
+		switch {
+		case c == '\\':
+			if r+1 >= len(in) {
+				return nil, errBadResponse
+			}
+			switch e := in[r+1]; e {
+			case '"', '\\', '/':
+				out = append(out, e)
+				r += 2
+			case 'b':
+				out, r = append(out, '\b'), r+2
+			case 'f':
+				out, r = append(out, '\f'), r+2
+			case 'n':
+				out, r = append(out, '\n'), r+2
+			case 'r':
+				out, r = append(out, '\r'), r+2
+			case 't':
+				out, r = append(out, '\t'), r+2
+			case 'u':
+				rr := getu4(in[r:])
+				if rr < 0 {
+					return nil, errBadResponse
+				}
+				r += 6
+				if utf16.IsSurrogate(rr) {
+					if dec := utf16.DecodeRune(rr, getu4(in[r:])); dec != unicode.ReplacementChar {
+						out, r = utf8.AppendRune(out, dec), r+6
+						break
+					}
+					rr = unicode.ReplacementChar
+				}
+				out = utf8.AppendRune(out, rr)
+			default:
+				return nil, errBadResponse
+			}
+		case c == '"' || c < ' ':
+			return nil, errBadResponse
+		case c < utf8.RuneSelf:
+			out = append(out, c)
+			r++
+		default:
+			rr, size := utf8.DecodeRune(in[r:])
+			out = utf8.AppendRune(out, rr)
+			r += size
+		}
+	}
+	return out, nil
+}
+
+// getu4 decodes \uXXXX at the start of s, or returns -1.
+func getu4(s []byte) rune {
+	if len(s) < 6 || s[0] != '\\' || s[1] != 'u' {
+		return -1
+	}
+	var r rune
+	for _, c := range s[2:6] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return -1
+		}
+		r = r*16 + rune(c)
+	}
+	return r
+}
+
+func isNull(raw []byte) bool { return raw == nil || string(raw) == "null" }
+
+func structured(m *members) (*Response, error) {
+	resp := &Response{Header: http.Header{}}
+	// statusCode is a number or a string holding one, as an integer.
+	var n []byte
+	switch sc := m.statusCode; {
+	case sc[0] == '"':
+		s, err := unquote(sc)
+		if err != nil {
+			return nil, errBadResponse
+		}
+		n = s
+	case sc[0] == '-' || sc[0] >= '0' && sc[0] <= '9':
+		n = sc
 	default:
 		return nil, errBadResponse
 	}
@@ -73,9 +265,9 @@ func structured(obj map[string]json.RawMessage, sc json.RawMessage) (*Response, 
 		return nil, errBadResponse
 	}
 	resp.Status = status
-	if raw, ok := obj["headers"]; ok && string(raw) != "null" {
+	if !isNull(m.headers) {
 		var hs map[string]any
-		if err := json.Unmarshal(raw, &hs); err != nil {
+		if err := json.Unmarshal(m.headers, &hs); err != nil {
 			return nil, errBadResponse
 		}
 		for k, v := range hs {
@@ -90,9 +282,9 @@ func structured(obj map[string]json.RawMessage, sc json.RawMessage) (*Response, 
 			}
 		}
 	}
-	if raw, ok := obj["cookies"]; ok && string(raw) != "null" {
+	if !isNull(m.cookies) {
 		var cs []string
-		if err := json.Unmarshal(raw, &cs); err != nil {
+		if err := json.Unmarshal(m.cookies, &cs); err != nil {
 			return nil, errBadResponse
 		}
 		for _, c := range cs {
@@ -103,22 +295,29 @@ func structured(obj map[string]json.RawMessage, sc json.RawMessage) (*Response, 
 		resp.Header.Set("Content-Type", "application/json")
 	}
 	var b64 bool
-	if raw, ok := obj["isBase64Encoded"]; ok && string(raw) != "null" {
-		if err := json.Unmarshal(raw, &b64); err != nil {
-			return nil, errBadResponse
-		}
+	switch raw := m.isBase64Encoded; {
+	case isNull(raw):
+	case string(raw) == "true":
+		b64 = true
+	case string(raw) == "false":
+	default:
+		return nil, errBadResponse
 	}
-	if raw, ok := obj["body"]; ok && string(raw) != "null" {
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
+	if raw := m.body; !isNull(raw) {
+		if raw[0] == '"' {
+			s, err := unquote(raw)
+			if err != nil {
+				return nil, errBadResponse
+			}
 			if b64 {
-				b, err := base64.StdEncoding.DecodeString(s)
+				b := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
+				n, err := base64.StdEncoding.Decode(b, s)
 				if err != nil {
 					return nil, errBadResponse
 				}
-				resp.Body = b
+				resp.Body = b[:n]
 			} else {
-				resp.Body = []byte(s)
+				resp.Body = s
 			}
 		} else {
 			// A body that is a JSON value other than a string is sent as
