@@ -227,6 +227,7 @@ func TestEnvironment(t *testing.T) {
 		"env:MY_VAR":                          "x",
 		"env:TZ":                              "Europe/Paris",
 		"env:LANG":                            "en_US.UTF-8",
+		"env:GOMAXPROCS":                      "1", // 128 MB: Lambda's share of one vCPU
 		"env:AWS_ACCESS_KEY_ID":               "ASIAEXAMPLE",
 		"env:AWS_SECRET_ACCESS_KEY":           "secret",
 		"env:AWS_SESSION_TOKEN":               "token",
