@@ -35,6 +35,7 @@ type env struct {
 	cg       envCgroups
 	logs     *capture
 	tmp      string
+	status   *os.File // /proc/<pid>/status, for the peak memory without a memory cgroup
 	initDur  time.Duration
 	lastUsed time.Time // guarded by m.mu once idle
 
@@ -100,6 +101,9 @@ func (e *env) stop(hard bool) {
 		e.waitExit(2 * time.Second)
 		e.api.Close()
 		e.logs.close()
+		if e.status != nil {
+			e.status.Close()
+		}
 		e.cg.remove()
 		if e.tmp != "" {
 			os.RemoveAll(e.tmp)
@@ -111,7 +115,7 @@ func (e *env) maxMemoryMB() int {
 	if n := e.cg.maxUsageMB(); n >= 0 {
 		return n
 	}
-	return vmHWMMB(e.pid)
+	return vmHWMMB(e.status)
 }
 
 // start starts a new environment for fn and waits for its runtime to ask
@@ -213,6 +217,12 @@ func (m *Manager) start(fn *Function, rt *runtimeSpec, p *pool, req Request) (*e
 		return fail(fmt.Errorf("sandbox: starting %s: %w", fn.Runtime, err))
 	}
 	e.pid = cmd.Process.Pid
+	if e.cg.mem == "" {
+		// Without a memory cgroup the peak memory comes from the status
+		// file, kept open for the environment's life: one read per
+		// invocation.
+		e.status, _ = os.Open("/proc/" + strconv.Itoa(e.pid) + "/status")
+	}
 	go func() {
 		e.exitErr = cmd.Wait()
 		close(e.exited)

@@ -217,7 +217,7 @@ func (cg *envCgroups) maxUsageMB() int {
 		return -1
 	}
 	var buf [32]byte
-	n, err := cg.usage.ReadAt(buf[:], 0)
+	n, err := preadOnce(cg.usage, buf[:])
 	if n == 0 && err != nil {
 		return -1
 	}
@@ -228,13 +228,38 @@ func (cg *envCgroups) maxUsageMB() int {
 	return int((v + 1<<20 - 1) >> 20)
 }
 
-// vmHWMMB reads a process's peak resident memory from /proc, or 0.
-func vmHWMMB(pid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+// preadOnce reads f from offset 0 with one pread: the files it reads
+// (cgroup and /proc files) produce their whole content at once, and
+// (*os.File).ReadAt would make a second call to see the end.
+func preadOnce(f *os.File, buf []byte) (int, error) {
+	rc, err := f.SyscallConn()
 	if err != nil {
+		return 0, err
+	}
+	var n int
+	var rerr error
+	if err := rc.Control(func(fd uintptr) {
+		for {
+			n, rerr = syscall.Pread(int(fd), buf, 0)
+			if rerr != syscall.EINTR {
+				return
+			}
+		}
+	}); err != nil {
+		return 0, err
+	}
+	return max(n, 0), rerr
+}
+
+// vmHWMMB reads a process's peak resident memory from its /proc status
+// file (opened by the caller and kept), or 0.
+func vmHWMMB(status *os.File) int {
+	if status == nil {
 		return 0
 	}
-	for _, l := range strings.Split(string(b), "\n") {
+	var buf [4096]byte
+	n, _ := preadOnce(status, buf[:])
+	for _, l := range strings.Split(string(buf[:n]), "\n") {
 		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
 			f := strings.Fields(v)
 			if len(f) > 0 {

@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"runtime"
 	"sort"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
-	"unsafe"
 )
 
 // Log limits.
@@ -103,11 +100,14 @@ type capture struct {
 	m    *Manager
 	ring *logRing
 	r, w *os.File
+	rc   syscall.RawConn // of r
 	done chan struct{}
 
-	nread, nproc atomic.Int64 // bytes read from the pipe, bytes processed
-
+	// mu is held while a chunk is read from the pipe and recorded, by
+	// loop and by flush alike, so what has left the pipe has been
+	// recorded.
 	mu        sync.Mutex
+	buf       []byte
 	reqID     string
 	tail      []byte // nil when not collecting
 	collect   bool
@@ -117,9 +117,20 @@ type capture struct {
 }
 
 func (m *Manager) newCapture(name string) *capture {
-	c := &capture{m: m, ring: m.ring(name), done: make(chan struct{})}
+	c := &capture{m: m, ring: m.ring(name), done: make(chan struct{}), buf: make([]byte, 32<<10)}
 	r, w, err := os.Pipe()
 	if err != nil {
+		close(c.done)
+		return c
+	}
+	if c.rc, err = r.SyscallConn(); err == nil {
+		// Reads under c.mu must never block (os.Pipe registers the read
+		// end with the poller, which already makes it non-blocking).
+		c.rc.Control(func(fd uintptr) { err = syscall.SetNonblock(int(fd), true) })
+	}
+	if err != nil {
+		r.Close()
+		w.Close()
 		close(c.done)
 		return c
 	}
@@ -128,24 +139,47 @@ func (m *Manager) newCapture(name string) *capture {
 	return c
 }
 
+// loop records the pipe's data until the writers are gone. Each read and
+// the recording of what it read happen under c.mu, so that flush, which
+// reads what is left under the same lock, never misses a chunk that has
+// left the pipe but is not recorded yet.
 func (c *capture) loop() {
 	defer close(c.done)
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := c.r.Read(buf)
-		c.nread.Add(int64(n))
-		if n > 0 {
-			c.mu.Lock()
-			c.feed(buf[:n])
-			c.mu.Unlock()
+	// Read returns at the end of the pipe, or with an error once close
+	// has closed it.
+	c.rc.Read(func(fd uintptr) bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for {
+			more, eof := c.readLocked(int(fd))
+			if eof {
+				return true
+			}
+			if !more {
+				return false // wait until the pipe is readable
+			}
 		}
-		c.nproc.Add(int64(n))
-		if err != nil {
-			c.mu.Lock()
-			c.flushPartial()
-			c.mu.Unlock()
-			return
-		}
+	})
+	c.mu.Lock()
+	c.flushPartial()
+	c.mu.Unlock()
+}
+
+// readLocked reads once from the pipe (non-blocking) and records what it
+// read. more reports that the pipe may hold more; eof that the writers are
+// gone (or the pipe failed). c.mu is held.
+func (c *capture) readLocked(fd int) (more, eof bool) {
+	n, err := syscall.Read(fd, c.buf)
+	switch {
+	case n > 0:
+		c.feed(c.buf[:n])
+		return true, false
+	case err == syscall.EINTR:
+		return true, false
+	case err == syscall.EAGAIN:
+		return false, false
+	default: // n == 0: end of file; or an error
+		return false, true
 	}
 }
 
@@ -239,53 +273,26 @@ func (c *capture) end() []byte {
 	return out
 }
 
-// flush waits (briefly) until everything the runtime wrote before
-// answering has been read and recorded: a runtime writes its output
-// before it posts its answer, so the bytes are in the pipe by now.
+// flush records everything the runtime wrote before answering: a runtime
+// writes its output before it posts its answer, so the bytes are in the
+// pipe by now, or already recorded by loop. It reads what is left itself,
+// under the lock loop reads under: usually one read that finds the pipe
+// empty.
 func (c *capture) flush() {
-	if c.r == nil {
-		return
-	}
-	deadline := time.Now().Add(50 * time.Millisecond)
-	stable := 0
-	for i := 0; ; i++ {
-		if c.pending() == 0 && c.nread.Load() == c.nproc.Load() {
-			// Twice, with the reader given a chance to run in between:
-			// it may have just taken bytes out of the pipe.
-			if stable++; stable >= 2 {
-				break
-			}
-		} else {
-			stable = 0
-		}
-		if time.Now().After(deadline) {
-			break
-		}
-		if i < 50 {
-			runtime.Gosched()
-		} else {
-			time.Sleep(100 * time.Microsecond)
-		}
-	}
 	c.mu.Lock()
-	c.flushPartial()
-	c.mu.Unlock()
-}
-
-// pending is the number of unread bytes in the pipe (FIONREAD).
-func (c *capture) pending() int {
-	n := 0
-	sc, err := c.r.SyscallConn()
-	if err != nil {
-		return 0
+	defer c.mu.Unlock()
+	if c.rc != nil {
+		// Control, not Read: loop may be waiting in Read, and Control
+		// fails once the pipe is closed.
+		c.rc.Control(func(fd uintptr) {
+			for {
+				if more, _ := c.readLocked(int(fd)); !more {
+					return
+				}
+			}
+		})
 	}
-	sc.Control(func(fd uintptr) {
-		var v int32
-		if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCINQ, uintptr(unsafe.Pointer(&v))); e == 0 {
-			n = int(v)
-		}
-	})
-	return n
+	c.flushPartial()
 }
 
 // close stops reading (after what is already in the pipe).

@@ -670,6 +670,34 @@ func TestLogs(t *testing.T) {
 	}
 }
 
+// TestLogsBeforeEnd checks that what a function wrote before answering is
+// recorded before the invocation's END line, invocation after invocation.
+func TestLogsBeforeEnd(t *testing.T) {
+	m := newManager(t, sandbox.Config{})
+	fn := newFunction("logorder", "provided.al2023", "", bootstrapZip(t))
+	invoke(t, m, fn, `{}`)
+	for i := range 20 {
+		start := time.Now()
+		_, id := invoke(t, m, fn, fmt.Sprintf(`{"log":%d}`, 50+i))
+		lines, ended := 0, false
+		for _, e := range m.Logs("logorder", start) {
+			switch {
+			case e.RequestID != id:
+			case strings.HasPrefix(e.Message, "line "):
+				if ended {
+					t.Fatalf("invocation %d: output after END: %q", i, e.Message)
+				}
+				lines++
+			case strings.HasPrefix(e.Message, "END "):
+				ended = true
+			}
+		}
+		if !ended || lines != 50+i {
+			t.Fatalf("invocation %d: END seen %v, %d output lines before it, want %d", i, ended, lines, 50+i)
+		}
+	}
+}
+
 func TestRuntimes(t *testing.T) {
 	m := newManager(t, sandbox.Config{})
 	if err := m.CheckRuntime("provided.al2023"); err != nil {
