@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fnurl/fnurl/internal/audit"
@@ -69,6 +70,8 @@ type Handler struct {
 	// X-Fnurl-Deny-Reason header. For development only: it tells callers
 	// what the policies require, which AWS never does.
 	DenyReasons bool
+
+	noted sync.Map // url-ids whose legacy-model note was logged
 }
 
 // HeaderDenyReason carries the reason of a refusal when DenyReasons is on.
@@ -251,7 +254,11 @@ func (h *Handler) authorize(ctx context.Context, log *slog.Logger, p *iam.Princi
 			return errDenied
 		}
 		note := "allowed under the legacy permission model; AWS's 2025 model would deny it: no policy allows lambda:InvokeFunction with lambda:InvokedViaFunctionUrl = true on " + resource
-		log.InfoContext(ctx, "function URL "+note, "principal", caller)
+		// Every request's audit event carries the note; the log says it
+		// once per URL, not on every request's path.
+		if _, seen := h.noted.LoadOrStore(cfg.ID, true); !seen {
+			log.InfoContext(ctx, "function URL "+note+" (logged once per URL; the audit event of each such request says it)", "principal", caller)
+		}
 		audit.FromContext(ctx).Update(func(ev *audit.Event) { ev.Reason = note })
 	}
 	return nil
