@@ -1,0 +1,284 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"image/png"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestParseStat(t *testing.T) {
+	// The command name may hold spaces and parentheses.
+	line := "1234 (fn (x) y) S 99 1234 1234 0 -1 4194560 500 0 0 0 170 30 0 0 20 0 12 0 5555 1000000 300 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n"
+	u, err := parseStat([]byte(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Comm != "fn (x) y" || u.PPid != 99 || u.CPUTicks != 200 || u.StartTicks != 5555 {
+		t.Errorf("parseStat = %+v, want comm %q ppid 99 ticks 200 start 5555", u, "fn (x) y")
+	}
+	if _, err := parseStat([]byte("1234 (short) S 1 2")); err == nil {
+		t.Error("a short stat line parsed")
+	}
+}
+
+func TestStatusField(t *testing.T) {
+	status := []byte("Name:\tfnurl\nVmRSS:\t   20480 kB\nThreads:\t7\nvoluntary_ctxt_switches:\t150\nnonvoluntary_ctxt_switches:\t12\n")
+	for name, want := range map[string]int64{"VmRSS:": 20480, "Threads:": 7, "voluntary_ctxt_switches:": 150, "nonvoluntary_ctxt_switches:": 12, "Missing:": 0} {
+		if got := statusField(status, name); got != want {
+			t.Errorf("statusField(%s) = %d, want %d", name, got, want)
+		}
+	}
+	// The nonvoluntary line alone must not be read as the voluntary one.
+	if got := statusField([]byte("nonvoluntary_ctxt_switches:\t12\n"), "voluntary_ctxt_switches:"); got != 0 {
+		t.Errorf("voluntary from a nonvoluntary-only status = %d, want 0", got)
+	}
+}
+
+func TestReadUsageSelf(t *testing.T) {
+	pid := os.Getpid()
+	u, err := readUsage(pid)
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	if u.Threads < 1 || u.RSSKiB <= 0 || u.CtxSwitch <= 0 {
+		t.Errorf("readUsage(self) = %+v", u)
+	}
+}
+
+func TestDelta(t *testing.T) {
+	before := usageSet{1: {CPUTicks: 10, CtxSwitch: 100, StartTicks: 5}, 2: {CPUTicks: 50, CtxSwitch: 7, StartTicks: 6}, 3: {CPUTicks: 1, StartTicks: 1}}
+	after := usageSet{
+		1: {CPUTicks: 15, CtxSwitch: 130, StartTicks: 5},
+		2: {CPUTicks: 3, CtxSwitch: 2, StartTicks: 9}, // pid reused by a new process: counts from zero
+		4: {CPUTicks: 4, CtxSwitch: 1, StartTicks: 10},
+	}
+	cpu, ctx, _ := delta(before, after)
+	if cpu != 5+3+4 || ctx != 30+2+1 {
+		t.Errorf("delta = %d ticks, %d switches; want 12, 33", cpu, ctx)
+	}
+}
+
+func TestReadResponse(t *testing.T) {
+	tests := []struct {
+		name       string
+		in         string
+		wantStatus int
+		wantKeep   bool
+		rest       string // what must be left unread
+	}{
+		{"content-length", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloNEXT", 200, true, "NEXT"},
+		{"chunked with trailers", "HTTP/1.1 202 Accepted\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n3;ext=1\r\nabc\r\n0\r\nX-Trailer: 1\r\n\r\nNEXT", 202, true, "NEXT"},
+		{"connection close", "HTTP/1.1 403 Forbidden\r\nconnection: Close\r\ncontent-length: 2\r\n\r\n{}", 403, false, ""},
+		{"http/1.0", "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", 200, false, ""},
+		{"no length", "HTTP/1.1 200 OK\r\n\r\nto the end", 200, false, ""},
+		{"no content", "HTTP/1.1 204 No Content\r\n\r\nNEXT", 204, true, "NEXT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			br := bufio.NewReader(strings.NewReader(tt.in))
+			status, keep, err := readResponse(br)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rest, _ := io.ReadAll(br)
+			if status != tt.wantStatus || keep != tt.wantKeep || string(rest) != tt.rest {
+				t.Errorf("readResponse = %d keep %v rest %q; want %d %v %q", status, keep, rest, tt.wantStatus, tt.wantKeep, tt.rest)
+			}
+		})
+	}
+	for _, bad := range []string{"", "HTTP/1.1 2x0 OK\r\n\r\n", "SSH-2.0\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"} {
+		if _, _, err := readResponse(bufio.NewReader(strings.NewReader(bad))); err == nil {
+			t.Errorf("readResponse(%q) succeeded", bad)
+		}
+	}
+}
+
+// TestRawConn replays a request on a keep-alive connection, and again
+// after the server closed it.
+func TestRawConn(t *testing.T) {
+	var conns, requests atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Test") != "1" {
+			w.WriteHeader(400)
+			return
+		}
+		if requests.Add(1) == 3 {
+			w.Header().Set("Connection", "close")
+		}
+		io.WriteString(w, "hello")
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL+"/x", nil)
+	req.Header.Set("X-Test", "1")
+	raw, err := newRawRequest(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops, closeAll, err := rawOps(srv.Listener.Addr().String(), raw, 1, isOK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeAll()
+	for i := range 5 {
+		if err := ops[0](); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	if got := conns.Load(); got != 2 {
+		t.Errorf("connections = %d, want 2 (one closed by the server after the third request)", got)
+	}
+	l := runLoad(ops, time.Second, 7, func() {})
+	if l.n != 7 || l.errs != 0 || len(l.lat) != 7 {
+		t.Errorf("runLoad bounded to 7: n %d errs %d (%s)", l.n, l.errs, l.errMsg)
+	}
+}
+
+func TestPercentileMedian(t *testing.T) {
+	var lat []time.Duration
+	for i := 100; i >= 1; i-- {
+		lat = append(lat, time.Duration(i)*time.Microsecond)
+	}
+	if got := percentile(lat, 50); got != 50*time.Microsecond {
+		t.Errorf("p50 = %v, want 50µs", got)
+	}
+	if got := percentile(lat, 99); got != 99*time.Microsecond {
+		t.Errorf("p99 = %v, want 99µs", got)
+	}
+	if got := percentile(nil, 50); got != 0 {
+		t.Errorf("p50 of nothing = %v", got)
+	}
+	if got := median([]float64{3, 1, 2}); got != 2 {
+		t.Errorf("median = %v, want 2", got)
+	}
+	if got := median([]float64{4, 1, 3, 2}); got != 2.5 {
+		t.Errorf("median = %v, want 2.5", got)
+	}
+}
+
+func TestParsePerf(t *testing.T) {
+	out := "# started on Mon\n\n1234,,raw_syscalls:sys_enter,100,100.00,,\n56,,context-switches,100,100.00,,\n<not counted>,,cycles,0,100.00,,\n<not supported>,,x,0,0,,\n"
+	m := parsePerf(out)
+	if m["raw_syscalls:sys_enter"] != 1234 || m["context-switches"] != 56 || m["cycles"] != 0 {
+		t.Errorf("parsePerf = %v", m)
+	}
+	if _, ok := m["x"]; ok {
+		t.Errorf("an unsupported event was read: %v", m)
+	}
+	trace := ` fnurl (7571), 100 events, 50.0%
+
+   syscall            calls  errors  total       min       avg       max       stddev
+                                     (msec)    (msec)    (msec)    (msec)        (%)
+   --------------- --------  ------ -------- --------- --------- ---------     ------
+   futex                 40      2     1.000     0.001     0.025     0.300      10.00%
+   write                 10      0     0.500     0.010     0.050     0.100       5.00%
+
+ fnurl (7574), 20 events
+   syscall            calls  errors  total       min       avg       max       stddev
+   --------------- --------  ------ -------- --------- --------- ---------     ------
+   futex                  5      0     0.100     0.001     0.020     0.030       1.00%
+`
+	if got := parseTrace(trace); got["futex"] != 45 || got["write"] != 10 || len(got) != 2 {
+		t.Errorf("parseTrace = %v", got)
+	}
+}
+
+// TestReport builds a report and a chart from two repetitions of
+// made-up phases and checks the ratios, the targets and the PNG.
+func TestReport(t *testing.T) {
+	cfg, err := parseFlags([]string{"-reps", "2", "-c", "1"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &results{cfg: cfg, machine: "test", startRSS: 15 << 10, idleRSS: 20 << 10, firstRSS: 21 << 10, firstEnvs: 1, warmRSS: 22 << 10, envs: 5}
+	add := func(target string, fnurl bool, rep int, p50 time.Duration, n int, errs int) {
+		r.add(&phaseResult{target: target, desc: target, fnurl: fnurl, c: 1, rep: rep, n: n, errs: errs,
+			elapsed: time.Second, p50: p50, p99: 2 * p50, srvTicks: int64(n) / 100})
+	}
+	// Rep 0: hello 50 µs, url-iam 200 µs (4×); rep 1: 100 µs and 300 µs (3×).
+	add("hello", false, 0, 50*time.Microsecond, 10000, 0)
+	add("url-iam", true, 0, 200*time.Microsecond, 3000, 0)
+	add("url-none", true, 0, 190*time.Microsecond, 3100, 0)
+	add("hello", false, 1, 100*time.Microsecond, 8000, 0)
+	add("url-iam", true, 1, 300*time.Microsecond, 2000, 0)
+	add("url-none", true, 1, 280*time.Microsecond, 2100, 1)
+	s, ok := r.summary("url-iam", 1)
+	if !ok {
+		t.Fatal("no url-iam summary")
+	}
+	if s.p50Ratio != 3.5 || s.p50 != 250 || s.rps != 2500 {
+		t.Errorf("url-iam: p50 ratio %v (want 3.5, the median of 4 and 3), p50 %v (want 250), req/s %v (want 2500)", s.p50Ratio, s.p50, s.rps)
+	}
+	if s.srvCPU != 100 {
+		t.Errorf("server CPU = %v µs/request, want 100 (one tick per 100 requests)", s.srvCPU)
+	}
+	md := r.markdown()
+	for _, want := range []string{"| url-iam | 1 | 2500 | 250 | 500 |", "p50 ≤ 4× hello p50 | 3.50× (median of per-repetition ratios) | yes",
+		"0.5× RIE's p50 (RIE: 638 µs, issue's figure) | 250 µs = 0.39× 638 µs | yes", "| url-none | 1 | 2600 | 235 | 470 |", "not measured by this command",
+		"| ≤ 2 MB server-side per warm execution environment | ≤ 0.25 MB (upper bound) | yes |", "| ≤ 30 MB RSS idle | 15.0 MB when started"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	if r.failures() != 1 {
+		t.Errorf("failures = %d, want 1", r.failures())
+	}
+	b, err := r.chart()
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := img.Bounds().Dx(); w != 1100 {
+		t.Errorf("chart width %d, want 1100", w)
+	}
+}
+
+func TestSmokeFlags(t *testing.T) {
+	cfg, err := parseFlags([]string{"-smoke"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.out != "" || cfg.reps != 1 || cfg.python != "off" || len(cfg.conc) != 2 || cfg.duration > time.Second {
+		t.Errorf("smoke config = %+v", cfg)
+	}
+	cfg, err = parseFlags([]string{"-smoke", "-out", "x", "-reps", "3"}, io.Discard)
+	if err != nil || cfg.out != "x" || cfg.reps != 3 {
+		t.Errorf("explicit flags lost in smoke mode: %+v, %v", cfg, err)
+	}
+	for _, bad := range [][]string{{"-c", "0"}, {"-c", "a"}, {"-perf", "maybe"}, {"extra"}} {
+		if _, err := parseFlags(bad, io.Discard); err == nil {
+			t.Errorf("parseFlags(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestTextWidth(t *testing.T) {
+	c := newCanvas(10, 10, 2)
+	if got := c.textWidth("AB"); got != (2*6-1)*2 {
+		t.Errorf("textWidth = %d", got)
+	}
+	for r := range glyphs {
+		for _, row := range glyphs[r] {
+			if len(row) != glyphW {
+				t.Errorf("glyph %q has a row of %d pixels", r, len(row))
+			}
+		}
+	}
+}
