@@ -2,11 +2,12 @@
 // resource, for every API fnurl serves, with the iampolicy engine.
 //
 // The policies that apply are read from the IAM domain at every request, so
-// a changed, attached or detached policy takes effect on the next request;
-// only the parsing of documents is cached, keyed by the document text. A
-// Subject holds one request's reading for the several decisions the
-// request makes. A principal's tags are read only when one of the policies
-// involved may test aws:PrincipalTag.
+// a changed, attached or detached policy takes effect on the next request.
+// Only what follows from documents alone is cached: a parsed document by
+// its text, and a compiled policy set (with its action index) by the
+// documents, names and sources in it. A Subject holds one request's reading
+// for the several decisions the request makes. A principal's tags are read
+// only when one of the policies involved may test aws:PrincipalTag.
 //
 // A denial is AWS's AccessDenied, whose message names the caller, the action
 // and the resource and says which kind of policy stood in the way, exactly
@@ -15,6 +16,7 @@ package authz
 
 import (
 	"context"
+	"encoding/binary"
 	"strconv"
 	"strings"
 	"sync"
@@ -139,6 +141,12 @@ type Subject struct {
 	last     *iampolicy.PolicySet // the set built for the last query
 	lastRP   *iampolicy.NamedPolicy
 	lastMust bool
+
+	// base holds the global condition keys (and the tags, once read),
+	// built at the first decision; each decision works on a copy.
+	base     iampolicy.Context
+	haveBase bool
+	baseTags bool // base has the tags
 }
 
 // Subject loads the identity-based, session and boundary policies of p.
@@ -173,8 +181,7 @@ func (s *Subject) policySet(rp *iampolicy.NamedPolicy, mustAllow bool) *iampolic
 	if s.last != nil && s.lastRP == rp && s.lastMust == mustAllow {
 		return s.last
 	}
-	set := &iampolicy.PolicySet{Identity: s.identity, Session: s.session, PermissionsBoundary: s.boundary,
-		Resource: rp, ResourceMustAllow: mustAllow}
+	set := s.a.cache.policySet(s.identity, s.session, s.boundary, rp, mustAllow)
 	s.last, s.lastRP, s.lastMust = set, rp, mustAllow
 	return set
 }
@@ -237,7 +244,6 @@ func (a *Authorizer) Decide(ctx context.Context, p *iam.Principal, q Query, opts
 func (s *Subject) Decide(ctx context.Context, q Query, opts ...iampolicy.Option) (iampolicy.Decision, error) {
 	a, p := s.a, s.p
 	set := s.policySet(q.ResourcePolicy, q.ResourceMustAllow)
-	req := &iampolicy.Request{Principal: Principal(p), Action: q.Action, Resource: q.Resource, Context: a.Context(ctx, p)}
 	if !s.tagsLoaded && (s.tagsNeeded || q.ResourcePolicy != nil && a.cache.mayTestPrincipalTags(q.ResourcePolicy.Policy)) {
 		tags, err := a.policies.PrincipalTags(ctx, p)
 		if err != nil {
@@ -245,9 +251,16 @@ func (s *Subject) Decide(ctx context.Context, q Query, opts ...iampolicy.Option)
 		}
 		s.tags, s.tagsLoaded = tags, true
 	}
-	for _, t := range s.tags {
-		req.Context.Set("aws:PrincipalTag/"+t.Key, t.Value)
+	if !s.haveBase {
+		s.base, s.haveBase = a.Context(ctx, p), true
 	}
+	if s.tagsLoaded && !s.baseTags {
+		for _, t := range s.tags {
+			s.base.Set("aws:PrincipalTag/"+t.Key, t.Value)
+		}
+		s.baseTags = true
+	}
+	req := &iampolicy.Request{Principal: Principal(p), Action: q.Action, Resource: q.Resource, Context: s.base.Clone()}
 	if q.Extra != nil {
 		q.Extra(&req.Context)
 	}
@@ -366,15 +379,24 @@ func Decision(err error) (iampolicy.Decision, bool) {
 type docCache struct {
 	mu   sync.Mutex
 	m    map[string]docEntry
-	tags map[*iampolicy.Policy]bool // whether the document may test aws:PrincipalTag
+	info map[*iampolicy.Policy]docEntry
+	next uint64 // the id of the next parsed document
+
+	sets map[string]*iampolicy.PolicySet // compiled sets, by setKey
 }
 
+// docEntry is a parsed document, with an id no other parsed document
+// shares, and whether it may test aws:PrincipalTag.
 type docEntry struct {
 	pol  *iampolicy.Policy
+	id   uint64
 	tags bool
 }
 
-const maxCachedDocs = 4096
+const (
+	maxCachedDocs = 4096
+	maxCachedSets = 4096
+)
 
 func (c *docCache) parse(doc string) (*iampolicy.Policy, error) {
 	p, _, err := c.parseTags(doc)
@@ -393,16 +415,79 @@ func (c *docCache) parseTags(doc string) (*iampolicy.Policy, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	e = docEntry{pol: p, tags: mayTestPrincipalTags(doc)}
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) >= maxCachedDocs {
 		c.m = make(map[string]docEntry)
-		c.tags = make(map[*iampolicy.Policy]bool)
+		c.info = make(map[*iampolicy.Policy]docEntry)
 	}
+	c.next++
+	e = docEntry{pol: p, id: c.next, tags: mayTestPrincipalTags(doc)}
 	c.m[doc] = e
-	c.tags[p] = e.tags
-	c.mu.Unlock()
+	c.info[p] = e
 	return p, e.tags, nil
+}
+
+// appendSetKey appends what identifies np in a compiled set to key: the
+// id of its document, its name and its source. ok is false for a policy
+// the cache does not know.
+func (c *docCache) appendSetKey(key []byte, np *iampolicy.NamedPolicy) ([]byte, bool) {
+	if np == nil {
+		return append(key, 0), true
+	}
+	e, ok := c.info[np.Policy]
+	if !ok {
+		return key, false
+	}
+	key = append(key, 1)
+	key = binary.LittleEndian.AppendUint64(key, e.id)
+	key = append(key, np.Name...)
+	key = append(key, 0)
+	key = append(key, np.Source...)
+	return append(key, 0), true
+}
+
+// policySet returns the compiled set of these policies: the same set for
+// the same documents (by id: ids are never reused), names and sources, so
+// that its action index is built once, not on every request.
+func (c *docCache) policySet(identity, session []iampolicy.NamedPolicy, boundary, resource *iampolicy.NamedPolicy, mustAllow bool) *iampolicy.PolicySet {
+	var buf [256]byte
+	key, ok := buf[:0], true
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range identity {
+		if key, ok = c.appendSetKey(key, &identity[i]); !ok {
+			break
+		}
+	}
+	key = append(key, 2)
+	for i := 0; ok && i < len(session); i++ {
+		key, ok = c.appendSetKey(key, &session[i])
+	}
+	key = append(key, 2)
+	if ok {
+		key, ok = c.appendSetKey(key, boundary)
+	}
+	if ok {
+		key, ok = c.appendSetKey(key, resource)
+	}
+	if mustAllow {
+		key = append(key, 3)
+	}
+	if ok {
+		if set, found := c.sets[string(key)]; found {
+			return set
+		}
+	}
+	set := &iampolicy.PolicySet{Identity: identity, Session: session, PermissionsBoundary: boundary,
+		Resource: resource, ResourceMustAllow: mustAllow}
+	if ok {
+		if c.sets == nil || len(c.sets) >= maxCachedSets {
+			c.sets = make(map[string]*iampolicy.PolicySet)
+		}
+		c.sets[string(key)] = set
+	}
+	return set
 }
 
 // mayTestPrincipalTags reports whether a policy parsed through the cache
@@ -411,6 +496,6 @@ func (c *docCache) parseTags(doc string) (*iampolicy.Policy, bool, error) {
 func (c *docCache) mayTestPrincipalTags(p *iampolicy.Policy) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	may, ok := c.tags[p]
-	return may || !ok
+	e, ok := c.info[p]
+	return e.tags || !ok
 }

@@ -198,11 +198,13 @@ func TestMayTestPrincipalTags(t *testing.T) {
 	}
 }
 
-// BenchmarkSubjectDecide measures one decision of a function URL request
-// once the caller's policies are loaded: the global condition keys, the
-// evaluation of two identity policies and a resource policy, and the audit
-// record.
-func BenchmarkSubjectDecide(b *testing.B) {
+// BenchmarkDecide measures a request's first decision (Authorizer.Decide:
+// loading the caller's policies from a store that answers at once, the
+// global condition keys, the evaluation of two identity policies and a
+// resource policy, and the audit record); BenchmarkDecide/again measures
+// a further decision of the same request, as a function URL makes
+// (Subject.Decide).
+func BenchmarkDecide(b *testing.B) {
 	ctx := context.Background()
 	fp := &fakePolicies{identity: []iam.StoredPolicy{{Name: "invoke", Document: allowInvoke},
 		{Name: "read", Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:List*"],"Resource":"*"}]}`}}}
@@ -213,17 +215,73 @@ func BenchmarkSubjectDecide(b *testing.B) {
 	}
 	ctx = WithRequestInfo(ctx, &RequestInfo{SourceIP: "127.0.0.1", UserAgent: "bench", Region: "us-east-1"})
 	ctx, _ = audit.NewContext(ctx)
-	subj, err := a.Subject(ctx, bob)
-	if err != nil {
-		b.Fatal(err)
-	}
 	q := Query{Action: "lambda:InvokeFunctionUrl", Resource: fnARN, ResourcePolicy: rp,
 		Extra: func(c *iampolicy.Context) { c.Set("lambda:FunctionUrlAuthType", "AWS_IAM") }}
-	b.ReportAllocs()
-	for b.Loop() {
-		d, err := subj.Decide(ctx, q)
-		if err != nil || !d.Allowed() {
-			b.Fatalf("%v %v", d, err)
+	b.Run("first", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			d, err := a.Decide(ctx, bob, q)
+			if err != nil || !d.Allowed() {
+				b.Fatalf("%v %v", d, err)
+			}
 		}
+	})
+	b.Run("again", func(b *testing.B) {
+		subj, err := a.Subject(ctx, bob)
+		if err != nil {
+			b.Fatal(err)
+		}
+		subj.Decide(ctx, q)
+		b.ReportAllocs()
+		for b.Loop() {
+			d, err := subj.Decide(ctx, q)
+			if err != nil || !d.Allowed() {
+				b.Fatalf("%v %v", d, err)
+			}
+		}
+	})
+}
+
+// TestCompiledSetsReused checks that requests with the same policies share
+// one compiled set, and that a changed document gets its own.
+func TestCompiledSetsReused(t *testing.T) {
+	ctx := context.Background()
+	fp := &fakePolicies{identity: []iam.StoredPolicy{{Name: "invoke", Source: "user bob (inline)", Document: allowInvoke}}}
+	a := New(fp, nil)
+	set := func() *iampolicy.PolicySet {
+		t.Helper()
+		subj, err := a.Subject(ctx, bob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return subj.policySet(nil, false)
+	}
+	first := set()
+	if set() != first {
+		t.Error("the same policies compiled twice")
+	}
+	fp.identity[0].Name = "renamed"
+	renamed := set()
+	if renamed == first {
+		t.Error("a renamed policy reused the old set, whose explanations name the old policy")
+	}
+	fp.identity[0].Document = strings.Replace(allowInvoke, "lambda:InvokeFunctionUrl", "lambda:GetFunction", 1)
+	changed := set()
+	if changed == renamed {
+		t.Fatal("a changed document reused the old set")
+	}
+	d, err := a.Decide(ctx, bob, Query{Action: "lambda:InvokeFunctionUrl", Resource: fnARN})
+	if err != nil || d.Allowed() {
+		t.Errorf("after the change: %v %v, want a denial", d, err)
+	}
+	// A resource policy the cache did not parse is never keyed.
+	foreign, err := iampolicy.Parse([]byte(allowInvoke))
+	if err != nil {
+		t.Fatal(err)
+	}
+	subj, _ := a.Subject(ctx, bob)
+	rp := &iampolicy.NamedPolicy{Name: "p", Policy: foreign}
+	if subj.policySet(rp, false) == subj.a.cache.policySet(subj.identity, nil, nil, rp, false) {
+		t.Error("a set with a policy unknown to the cache was cached")
 	}
 }
