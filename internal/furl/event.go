@@ -2,14 +2,15 @@ package furl
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"mime"
 	"net"
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Request is the HTTP request a function URL received, as the event
@@ -40,46 +41,6 @@ type IAMAuthorizer struct {
 	UserID          string  `json:"userId"`
 }
 
-// event is the payload format 2.0 event of a function URL invocation.
-type event struct {
-	Version               string            `json:"version"`
-	RouteKey              string            `json:"routeKey"`
-	RawPath               string            `json:"rawPath"`
-	RawQueryString        string            `json:"rawQueryString"`
-	Cookies               []string          `json:"cookies,omitempty"`
-	Headers               map[string]string `json:"headers"`
-	QueryStringParameters map[string]string `json:"queryStringParameters,omitempty"`
-	RequestContext        requestContext    `json:"requestContext"`
-	Body                  *string           `json:"body,omitempty"`
-	IsBase64Encoded       bool              `json:"isBase64Encoded"`
-}
-
-type requestContext struct {
-	AccountID    string      `json:"accountId"`
-	APIID        string      `json:"apiId"`
-	Authorizer   *authorizer `json:"authorizer,omitempty"`
-	DomainName   string      `json:"domainName"`
-	DomainPrefix string      `json:"domainPrefix"`
-	HTTP         httpContext `json:"http"`
-	RequestID    string      `json:"requestId"`
-	RouteKey     string      `json:"routeKey"`
-	Stage        string      `json:"stage"`
-	Time         string      `json:"time"`
-	TimeEpoch    int64       `json:"timeEpoch"`
-}
-
-type authorizer struct {
-	IAM *IAMAuthorizer `json:"iam"`
-}
-
-type httpContext struct {
-	Method    string `json:"method"`
-	Path      string `json:"path"`
-	Protocol  string `json:"protocol"`
-	SourceIP  string `json:"sourceIp"`
-	UserAgent string `json:"userAgent"`
-}
-
 // textTypes are the media types whose bodies reach the function as text;
 // every other body, including one without a Content-Type, is base64, as
 // function URLs (payload format 2.0) do.
@@ -100,7 +61,10 @@ func isText(contentType string) bool {
 	return false
 }
 
-// BuildEvent returns the JSON event for r.
+// BuildEvent returns the JSON event for r: the payload format 2.0 event,
+// written field by field, byte for byte what encoding/json writes for it
+// (keys in the same order, maps sorted, strings escaped alike) without
+// reflection.
 func BuildEvent(r *Request) ([]byte, error) {
 	sourceIP := r.RemoteAddr
 	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
@@ -128,42 +92,186 @@ func BuildEvent(r *Request) ([]byte, error) {
 	if headers["x-amzn-trace-id"] == "" {
 		headers["x-amzn-trace-id"] = traceID(r.Time, r.RequestID)
 	}
-	e := event{
-		Version: "2.0", RouteKey: "$default", RawPath: r.RawPath, RawQueryString: r.RawQuery, Headers: headers,
-		RequestContext: requestContext{
-			AccountID: "anonymous", APIID: r.URLID, DomainName: hostOnly(r.Host), DomainPrefix: r.URLID,
-			HTTP:      httpContext{Method: r.Method, Path: r.RawPath, Protocol: "HTTP/1.1", SourceIP: sourceIP, UserAgent: r.Header.Get("User-Agent")},
-			RequestID: r.RequestID, RouteKey: "$default", Stage: "$default",
-			Time: r.Time.UTC().Format("02/Jan/2006:15:04:05 +0000"), TimeEpoch: r.Time.UnixMilli(),
-		},
-	}
-	if r.IAM != nil {
-		e.RequestContext.AccountID = r.IAM.AccountID
-		e.RequestContext.Authorizer = &authorizer{IAM: r.IAM}
-	}
-	if c := r.Header.Values("Cookie"); len(c) > 0 {
-		for _, line := range c {
-			for _, part := range strings.Split(line, ";") {
-				if part = strings.TrimSpace(part); part != "" {
-					e.Cookies = append(e.Cookies, part)
-				}
+	var cookies []string
+	for _, line := range r.Header.Values("Cookie") {
+		for _, part := range strings.Split(line, ";") {
+			if part = strings.TrimSpace(part); part != "" {
+				cookies = append(cookies, part)
 			}
 		}
 	}
+	var query map[string]string
 	if r.RawQuery != "" {
-		e.QueryStringParameters = queryParams(r.RawQuery)
+		query = queryParams(r.RawQuery)
 	}
-	if len(r.Body) > 0 {
-		var body string
-		if isText(r.Header.Get("Content-Type")) {
-			body = string(r.Body)
-		} else {
-			body = base64.StdEncoding.EncodeToString(r.Body)
-			e.IsBase64Encoded = true
+
+	size := 640 + len(r.RawPath)*2 + len(r.RawQuery)*2 + len(r.Host) + len(r.Body)*4/3 + 8
+	for k, v := range headers {
+		size += len(k) + len(v) + 6
+	}
+	b := make([]byte, 0, size)
+	b = append(b, `{"version":"2.0","routeKey":"$default","rawPath":`...)
+	b = appendString(b, r.RawPath)
+	b = append(b, `,"rawQueryString":`...)
+	b = appendString(b, r.RawQuery)
+	if len(cookies) > 0 {
+		b = append(b, `,"cookies":[`...)
+		for i, c := range cookies {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, c)
 		}
-		e.Body = &body
+		b = append(b, ']')
 	}
-	return json.Marshal(e)
+	b = append(b, `,"headers":`...)
+	b = appendStringMap(b, headers)
+	if len(query) > 0 {
+		b = append(b, `,"queryStringParameters":`...)
+		b = appendStringMap(b, query)
+	}
+	account := "anonymous"
+	if r.IAM != nil {
+		account = r.IAM.AccountID
+	}
+	b = append(b, `,"requestContext":{"accountId":`...)
+	b = appendString(b, account)
+	b = append(b, `,"apiId":`...)
+	b = appendString(b, r.URLID)
+	if a := r.IAM; a != nil {
+		b = append(b, `,"authorizer":{"iam":{"accessKey":`...)
+		b = appendString(b, a.AccessKey)
+		b = append(b, `,"accountId":`...)
+		b = appendString(b, a.AccountID)
+		b = append(b, `,"callerId":`...)
+		b = appendString(b, a.CallerID)
+		b = append(b, `,"cognitoIdentity":`...)
+		b = appendOptString(b, a.CognitoIdentity)
+		b = append(b, `,"principalOrgId":`...)
+		b = appendOptString(b, a.PrincipalOrgID)
+		b = append(b, `,"userArn":`...)
+		b = appendString(b, a.UserArn)
+		b = append(b, `,"userId":`...)
+		b = appendString(b, a.UserID)
+		b = append(b, "}}"...)
+	}
+	b = append(b, `,"domainName":`...)
+	b = appendString(b, hostOnly(r.Host))
+	b = append(b, `,"domainPrefix":`...)
+	b = appendString(b, r.URLID)
+	b = append(b, `,"http":{"method":`...)
+	b = appendString(b, r.Method)
+	b = append(b, `,"path":`...)
+	b = appendString(b, r.RawPath)
+	b = append(b, `,"protocol":"HTTP/1.1","sourceIp":`...)
+	b = appendString(b, sourceIP)
+	b = append(b, `,"userAgent":`...)
+	b = appendString(b, r.Header.Get("User-Agent"))
+	b = append(b, `},"requestId":`...)
+	b = appendString(b, r.RequestID)
+	b = append(b, `,"routeKey":"$default","stage":"$default","time":`...)
+	b = appendString(b, r.Time.UTC().Format("02/Jan/2006:15:04:05 +0000"))
+	b = append(b, `,"timeEpoch":`...)
+	b = strconv.AppendInt(b, r.Time.UnixMilli(), 10)
+	b = append(b, '}')
+	b64 := false
+	if len(r.Body) > 0 {
+		b = append(b, `,"body":`...)
+		if isText(r.Header.Get("Content-Type")) {
+			b = appendString(b, string(r.Body))
+		} else {
+			b = append(b, '"')
+			b = base64.StdEncoding.AppendEncode(b, r.Body)
+			b = append(b, '"')
+			b64 = true
+		}
+	}
+	b = append(b, `,"isBase64Encoded":`...)
+	b = strconv.AppendBool(b, b64)
+	b = append(b, '}')
+	return b, nil
+}
+
+// appendStringMap appends m as a JSON object with its keys sorted, as
+// encoding/json does.
+func appendStringMap(b []byte, m map[string]string) []byte {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		b = appendString(b, m[k])
+	}
+	return append(b, '}')
+}
+
+func appendOptString(b []byte, s *string) []byte {
+	if s == nil {
+		return append(b, "null"...)
+	}
+	return appendString(b, *s)
+}
+
+// appendString appends s as a JSON string escaped as encoding/json escapes
+// it by default: quotes, backslashes and control characters, the
+// HTML-sensitive <, > and &, U+2028 and U+2029, and invalid UTF-8 as
+// U+FFFD.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // queryParams decodes a raw query string; repeated keys are joined with
