@@ -56,18 +56,19 @@ func fetchAudit(ctx context.Context, s *awsclient.Settings, endpoint string, q u
 	return out.Events, err
 }
 
-// auditClient sets up the flags every audit command shares.
-type auditClient struct {
+// serverClient holds the flags of the commands that call the fnurl server
+// itself (audit, explain, logs, deploy, policy): credentials and endpoint.
+type serverClient struct {
 	clientFlags
 	endpoint string
 }
 
-func (a *auditClient) register(fs *flag.FlagSet) {
+func (a *serverClient) register(fs *flag.FlagSet) {
 	a.clientFlags.register(fs)
 	fs.StringVar(&a.endpoint, "endpoint-url", "", "fnurl server `URL`; default: AWS_ENDPOINT_URL, the profile's endpoint_url, or "+defaultEndpoint)
 }
 
-func (a *auditClient) resolve(getenv func(string) string) (*awsclient.Settings, string, error) {
+func (a *serverClient) resolve(getenv func(string) string) (*awsclient.Settings, string, error) {
 	s, err := awsclient.Load(awsclient.Options{Profile: a.profile, Region: a.region, Endpoint: a.endpoint, Getenv: getenv})
 	if err != nil {
 		return nil, "", err
@@ -100,7 +101,7 @@ func printEvent(w io.Writer, e audit.Event) {
 func runAudit(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fnurl audit", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var ac auditClient
+	var ac serverClient
 	ac.register(fs)
 	follow := fs.Bool("follow", false, "keep printing new events as they happen")
 	denied := fs.Bool("denied", false, "only denials and authentication failures")
@@ -168,7 +169,7 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 func runExplain(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fnurl explain", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var ac auditClient
+	var ac serverClient
 	ac.register(fs)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: fnurl explain REQUEST-ID [--endpoint-url URL]\n\n"+

@@ -24,7 +24,7 @@ func fetchLogs(ctx context.Context, s *awsclient.Settings, endpoint, function st
 func runLogs(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fnurl logs", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var ac auditClient
+	var ac serverClient
 	ac.register(fs)
 	follow := fs.Bool("follow", false, "keep printing new lines as the function writes them")
 	sinceFlag := fs.Duration("since", time.Hour, "print lines from this long ago")

@@ -6,10 +6,14 @@
 //	fnurl serve [flags]     run the server
 //	fnurl invoke URL        call a function URL, signed with your AWS credentials
 //	fnurl presign URL       print a presigned function URL
+//	fnurl proxy             a local proxy that signs requests to a function URL
+//	fnurl deploy DIR        package, create or update a function and its URL
+//	fnurl logs FUNCTION     print a function's logs (--follow)
 //	fnurl audit             print the audit trail (--follow, --denied, ...)
 //	fnurl explain ID        explain the decision on one request
-//	fnurl logs FUNCTION     print a function's logs (--follow)
+//	fnurl policy simulate   ask the policy simulator
 //	fnurl migrate           copy the embedded store into PostgreSQL
+//	fnurl completion SHELL  print a shell completion script
 //	fnurl version           print the version
 //	fnurl help [command]    show help
 //
@@ -25,6 +29,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 )
 
@@ -47,69 +52,86 @@ func main() {
 // errUsage marks a command-line mistake: run prints the usage for it.
 var errUsage = errors.New("usage")
 
-const usage = `fnurl: AWS Lambda function URLs with IAM, self-hosted.
+// runFunc runs one command with its arguments.
+type runFunc func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error
 
-Usage:
-  fnurl serve [flags]     run the server (fnurl help serve for flags)
-  fnurl invoke URL        call a function URL, signed with your AWS credentials
-  fnurl presign URL       print a presigned function URL
-  fnurl audit             print the audit trail (--follow, --denied, ...)
-  fnurl explain ID        explain the decision on one request
-  fnurl migrate           copy the embedded store into PostgreSQL (--from, --to)
-  fnurl version           print the version
-  fnurl help [command]    show help for a command
-`
+// command is one of fnurl's commands.
+type command struct {
+	name, synopsis, summary string
+	run                     runFunc
+}
+
+// commands lists fnurl's commands in the order usage shows them. It is
+// filled in by init, since completion refers to it.
+var commands []command
+
+func init() {
+	commands = []command{
+		{"serve", "serve [flags]", "run the server (fnurl help serve for flags)", runServe},
+		{"invoke", "invoke URL", "call a function URL, signed with your AWS credentials", func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+			return runInvoke(ctx, args, getenv, os.Stdin, stdout, stderr)
+		}},
+		{"presign", "presign URL", "print a presigned function URL", runPresign},
+		{"proxy", "proxy --target URL", "serve a local proxy that signs what it forwards to a function URL", runProxy},
+		{"deploy", "deploy DIR --name N", "package a directory, create or update the function and its URL (--watch)", runDeploy},
+		{"logs", "logs FUNCTION", "print a function's logs (--follow)", runLogs},
+		{"audit", "audit", "print the audit trail (--follow, --denied, ...)", runAudit},
+		{"explain", "explain ID", "explain the decision on one request", runExplain},
+		{"policy", "policy simulate", "ask the policy simulator whether actions are allowed", runPolicy},
+		{"migrate", "migrate", "copy the embedded store into PostgreSQL (--from, --to)", runMigrate},
+		{"completion", "completion SHELL", "print a bash, zsh or fish completion script", runCompletion},
+	}
+}
+
+// usage is the top-level help text.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("fnurl: AWS Lambda function URLs with IAM, self-hosted.\n\nUsage:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  fnurl %-21s %s\n", c.synopsis, c.summary)
+	}
+	fmt.Fprintf(&b, "  fnurl %-21s %s\n  fnurl %-21s %s\n", "version", "print the version", "help [command]", "show help for a command")
+	return b.String()
+}
+
+func lookup(name string) *command {
+	for i := range commands {
+		if commands[i].name == name {
+			return &commands[i]
+		}
+	}
+	return nil
+}
 
 // run is the whole program; main only supplies the process's context,
 // arguments, environment and output streams, so tests can call it directly.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage())
 		return fmt.Errorf("%w: no command given", errUsage)
 	}
 	switch args[0] {
-	case "serve":
-		return runServe(ctx, args[1:], getenv, stdout, stderr)
-	case "invoke":
-		return runInvoke(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
-	case "presign":
-		return runPresign(ctx, args[1:], getenv, stdout, stderr)
-	case "audit":
-		return runAudit(ctx, args[1:], getenv, stdout, stderr)
-	case "explain":
-		return runExplain(ctx, args[1:], getenv, stdout, stderr)
-	case "logs":
-		return runLogs(ctx, args[1:], getenv, stdout, stderr)
-	case "migrate":
-		return runMigrate(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "fnurl", version())
 		return nil
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 {
-			switch args[1] {
-			case "serve":
-				return runServe(ctx, []string{"-h"}, getenv, stdout, stdout)
-			case "invoke":
-				return runInvoke(ctx, []string{"-h"}, getenv, os.Stdin, stdout, stdout)
-			case "presign":
-				return runPresign(ctx, []string{"-h"}, getenv, stdout, stdout)
-			case "audit":
-				return runAudit(ctx, []string{"-h"}, getenv, stdout, stdout)
-			case "explain":
-				return runExplain(ctx, []string{"-h"}, getenv, stdout, stdout)
-			case "logs":
-				return runLogs(ctx, []string{"-h"}, getenv, stdout, stdout)
-			case "migrate":
-				return runMigrate(ctx, []string{"-h"}, getenv, stdout, stdout)
+			if c := lookup(args[1]); c != nil {
+				err := c.run(ctx, []string{"-h"}, getenv, stdout, stdout)
+				if errors.Is(err, flag.ErrHelp) {
+					return nil
+				}
+				return err
 			}
 		}
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage())
 		return nil
-	default:
-		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
 	}
+	if c := lookup(args[0]); c != nil {
+		return c.run(ctx, args[1:], getenv, stdout, stderr)
+	}
+	fmt.Fprint(stderr, usage())
+	return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
 }
 
 // version returns the module version the binary was built from.
