@@ -178,11 +178,14 @@ Test only (never in production):
 
 // setServerProcs gives the server half the CPUs Go would use (at least
 // one), unless the GOMAXPROCS environment variable chooses. The other half
-// is for the function processes on the same machine. On a 2-CPU machine
-// one P measured 30-40% less server CPU and half the context switches per
-// function URL invocation than two, and more requests per second at
-// concurrency 1, 16 and 64 (see docs/benchmarks). It is called from main
-// only, so that tests running servers in-process keep their own setting.
+// is for the function processes on the same machine. On a 2-CPU machine,
+// interleaved against GOMAXPROCS=2 (fnurl-bench -compare-gomaxprocs 2), one
+// P took 25-35% less server CPU and half the context switches per function
+// URL invocation at concurrency 1, with a 20-33% lower p50, and 25-40% less
+// CPU per signed (AWS_IAM) invocation at 16 and 64; only unsigned (NONE)
+// invocations at 16 and 64 went 8-14% faster with two. It is called from
+// main only, so that tests running servers in-process keep their own
+// setting.
 func setServerProcs(getenv func(string) string) {
 	if getenv("GOMAXPROCS") != "" {
 		return
