@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/fnurl/fnurl/internal/runtimeapi"
@@ -192,7 +193,7 @@ func (m *Manager) run(e *env, fn *Function, req Request, initDur time.Duration, 
 	start := time.Now()
 	deadline := start.Add(fn.Timeout)
 	e.logs.begin(req.RequestID, req.LogTail)
-	e.logs.system(fmt.Sprintf("START RequestId: %s Version: %s", req.RequestID, fn.Version))
+	e.logs.system("START RequestId: " + req.RequestID + " Version: " + fn.Version)
 	inv := runtimeapi.Invocation{
 		RequestID:     req.RequestID,
 		Payload:       req.Payload,
@@ -292,12 +293,25 @@ func (m *Manager) finish(e *env, fn *Function, req Request, start time.Time, ini
 	if billed < 1 {
 		billed = 1
 	}
-	line := fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB\t",
-		req.RequestID, float64(d)/float64(time.Millisecond), billed, fn.MemoryMB, e.maxMemoryMB())
+	// REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB\t[Init Duration: %.2f ms\t]
+	line := make([]byte, 0, 160)
+	line = append(line, "REPORT RequestId: "...)
+	line = append(line, req.RequestID...)
+	line = append(line, "\tDuration: "...)
+	line = strconv.AppendFloat(line, float64(d)/float64(time.Millisecond), 'f', 2, 64)
+	line = append(line, " ms\tBilled Duration: "...)
+	line = strconv.AppendInt(line, billed, 10)
+	line = append(line, " ms\tMemory Size: "...)
+	line = strconv.AppendInt(line, int64(fn.MemoryMB), 10)
+	line = append(line, " MB\tMax Memory Used: "...)
+	line = strconv.AppendInt(line, int64(e.maxMemoryMB()), 10)
+	line = append(line, " MB\t"...)
 	if initDur > 0 {
-		line += fmt.Sprintf("Init Duration: %.2f ms\t", float64(initDur)/float64(time.Millisecond))
+		line = append(line, "Init Duration: "...)
+		line = strconv.AppendFloat(line, float64(initDur)/float64(time.Millisecond), 'f', 2, 64)
+		line = append(line, " ms\t"...)
 	}
-	e.logs.system(line)
+	e.logs.system(string(line))
 	resp.LogTail = e.logs.end()
 }
 
