@@ -67,24 +67,25 @@ import (
 
 // config is what the flags set.
 type config struct {
-	duration, warmup time.Duration
-	reps             int
-	conc             []int
-	maxRequests      int
-	countRequests    int
-	out              string
-	only             []string
-	serverGOMAXPROCS string
-	fnGOMAXPROCS     string
-	serverArgs       []string
-	fnurlBin         string
-	compareBin       string
-	perf, python     string
-	moto             bool
-	breakdown        bool
-	smoke            bool
-	quiet            bool
-	args             []string
+	duration, warmup  time.Duration
+	reps              int
+	conc              []int
+	maxRequests       int
+	countRequests     int
+	out               string
+	only              []string
+	serverGOMAXPROCS  string
+	fnGOMAXPROCS      string
+	serverArgs        []string
+	fnurlBin          string
+	compareBin        string
+	compareGOMAXPROCS string
+	perf, python      string
+	moto              bool
+	breakdown         bool
+	smoke             bool
+	quiet             bool
+	args              []string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -103,6 +104,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.fnGOMAXPROCS, "function-gomaxprocs", "", "GOMAXPROCS in the echo function's environment variables (empty: the sandbox's default)")
 	serverArgs := fs.String("server-args", "", "extra arguments for fnurl serve, space-separated (e.g. \"--audit off\")")
 	fs.StringVar(&c.fnurlBin, "fnurl", "", "use this fnurl binary instead of building ./cmd/fnurl")
+	fs.StringVar(&c.compareGOMAXPROCS, "compare-gomaxprocs", "", "GOMAXPROCS for the -compare server (default: as -server-gomaxprocs)")
 	fs.StringVar(&c.compareBin, "compare", "", "also run a second fnurl server from this binary (for example one built from an older commit), with targets url-none@B, url-iam@B and invoke@B interleaved with the others: an A/B comparison in one run")
 	fs.StringVar(&c.perf, "perf", "auto", "count syscalls with perf stat: auto, on or off")
 	fs.StringVar(&c.python, "boto3", "auto", "boto3 targets: auto (when python3 has boto3), on or off")
@@ -374,7 +376,11 @@ func (b *bench) start(ctx context.Context, root string) error {
 	if cfg.compareBin != "" {
 		dirB := filepath.Join(b.tmp, "data-b")
 		argv := append([]string{cfg.compareBin, "serve", "--listen", "127.0.0.1:0", "--data-dir", dirB}, cfg.serverArgs...)
-		if b.fnurlB, err = startChild("fnurl B", argv, env, filepath.Join(b.tmp, "fnurl-b.log")); err != nil {
+		envB := env
+		if cfg.compareGOMAXPROCS != "" {
+			envB = []string{"GOMAXPROCS=" + cfg.compareGOMAXPROCS}
+		}
+		if b.fnurlB, err = startChild("fnurl B", argv, envB, filepath.Join(b.tmp, "fnurl-b.log")); err != nil {
 			return err
 		}
 		if b.fxB, err = setUp(ctx, b.fnurlB, dirB, zipFile, fnEnv); err != nil {

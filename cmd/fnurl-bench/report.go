@@ -257,7 +257,11 @@ func (r *results) markdown() string {
 		settings = append(settings, "function GOMAXPROCS="+cfg.fnGOMAXPROCS)
 	}
 	if cfg.compareBin != "" {
-		settings = append(settings, "targets …@B on a second server from "+cfg.compareBin)
+		b := "targets …@B on a second server from " + cfg.compareBin
+		if cfg.compareGOMAXPROCS != "" {
+			b += " with GOMAXPROCS=" + cfg.compareGOMAXPROCS
+		}
+		settings = append(settings, b)
 	}
 	if len(cfg.serverArgs) > 0 {
 		settings = append(settings, "fnurl serve "+strings.Join(cfg.serverArgs, " "))
