@@ -80,6 +80,7 @@ type config struct {
 	fnurlBin          string
 	compareBin        string
 	compareGOMAXPROCS string
+	compareFnProcs    string
 	perf, python      string
 	moto              bool
 	breakdown         bool
@@ -105,6 +106,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	serverArgs := fs.String("server-args", "", "extra arguments for fnurl serve, space-separated (e.g. \"--audit off\")")
 	fs.StringVar(&c.fnurlBin, "fnurl", "", "use this fnurl binary instead of building ./cmd/fnurl")
 	fs.StringVar(&c.compareGOMAXPROCS, "compare-gomaxprocs", "", "GOMAXPROCS for the -compare server (default: as -server-gomaxprocs)")
+	fs.StringVar(&c.compareFnProcs, "compare-function-gomaxprocs", "", "GOMAXPROCS in the -compare server's echo function (default: as -function-gomaxprocs)")
 	fs.StringVar(&c.compareBin, "compare", "", "also run a second fnurl server from this binary (for example one built from an older commit), with targets url-none@B, url-iam@B and invoke@B interleaved with the others: an A/B comparison in one run")
 	fs.StringVar(&c.perf, "perf", "auto", "count syscalls with perf stat: auto, on or off")
 	fs.StringVar(&c.python, "boto3", "auto", "boto3 targets: auto (when python3 has boto3), on or off")
@@ -383,7 +385,11 @@ func (b *bench) start(ctx context.Context, root string) error {
 		if b.fnurlB, err = startChild("fnurl B", argv, envB, filepath.Join(b.tmp, "fnurl-b.log")); err != nil {
 			return err
 		}
-		if b.fxB, err = setUp(ctx, b.fnurlB, dirB, zipFile, fnEnv); err != nil {
+		fnEnvB := fnEnv
+		if cfg.compareFnProcs != "" {
+			fnEnvB = map[string]string{"GOMAXPROCS": cfg.compareFnProcs}
+		}
+		if b.fxB, err = setUp(ctx, b.fnurlB, dirB, zipFile, fnEnvB); err != nil {
 			return fmt.Errorf("server B: %w", err)
 		}
 	}

@@ -261,6 +261,9 @@ func (r *results) markdown() string {
 		if cfg.compareGOMAXPROCS != "" {
 			b += " with GOMAXPROCS=" + cfg.compareGOMAXPROCS
 		}
+		if cfg.compareFnProcs != "" {
+			b += ", its function with GOMAXPROCS=" + cfg.compareFnProcs
+		}
 		settings = append(settings, b)
 	}
 	if len(cfg.serverArgs) > 0 {
