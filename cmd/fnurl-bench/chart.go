@@ -75,17 +75,20 @@ type panel struct {
 }
 
 var (
-	colText   = color.RGBA{30, 30, 30, 255}
-	colGrid   = color.RGBA{220, 220, 220, 255}
-	colHello  = color.RGBA{150, 150, 150, 255}
-	colFnurl  = color.RGBA{40, 110, 200, 255}
-	colReject = color.RGBA{230, 140, 40, 255}
-	colSDK    = color.RGBA{60, 160, 90, 255}
-	colOther  = color.RGBA{200, 60, 60, 255}
+	colText    = color.RGBA{30, 30, 30, 255}
+	colGrid    = color.RGBA{220, 220, 220, 255}
+	colHello   = color.RGBA{150, 150, 150, 255}
+	colFnurl   = color.RGBA{40, 110, 200, 255}
+	colReject  = color.RGBA{230, 140, 40, 255}
+	colSDK     = color.RGBA{60, 160, 90, 255}
+	colOther   = color.RGBA{200, 60, 60, 255}
+	colCompare = color.RGBA{150, 185, 230, 255} // the -compare server
 )
 
 func targetColor(name string) color.RGBA {
 	switch {
+	case strings.HasSuffix(name, "@B"):
+		return colCompare
 	case name == "hello":
 		return colHello
 	case name == "url-reject":
