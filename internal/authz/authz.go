@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fnurl/fnurl/internal/audit"
@@ -41,6 +42,24 @@ type Authorizer struct {
 	policies Policies
 	now      func() time.Time
 	cache    docCache
+	clock    atomic.Pointer[clockText] // the current second, formatted
+}
+
+// clockText is one second as aws:CurrentTime and aws:EpochTime spell it.
+type clockText struct {
+	unix           int64
+	current, epoch string
+}
+
+// clockText returns now's second formatted, formatting it once per second.
+func (a *Authorizer) clockText(now time.Time) *clockText {
+	sec := now.Unix()
+	if t := a.clock.Load(); t != nil && t.unix == sec {
+		return t
+	}
+	t := &clockText{unix: sec, current: now.Format(time.RFC3339), epoch: strconv.FormatInt(sec, 10)}
+	a.clock.Store(t)
+	return t
 }
 
 // New returns an Authorizer reading policies from p. now may be nil.
@@ -88,9 +107,9 @@ func Principal(p *iam.Principal) iampolicy.Principal {
 func (a *Authorizer) Context(ctx context.Context, p *iam.Principal) iampolicy.Context {
 	var c iampolicy.Context
 	ri := requestInfo(ctx)
-	now := a.now().UTC()
-	c.Set("aws:CurrentTime", now.Format(time.RFC3339))
-	c.Set("aws:EpochTime", strconv.FormatInt(now.Unix(), 10))
+	t := a.clockText(a.now().UTC())
+	c.Set("aws:CurrentTime", t.current)
+	c.Set("aws:EpochTime", t.epoch)
 	c.Set("aws:SecureTransport", strconv.FormatBool(ri.SecureTransport))
 	if ri.SourceIP != "" {
 		c.Set("aws:SourceIp", ri.SourceIP)

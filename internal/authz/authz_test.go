@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fnurl/fnurl/internal/audit"
 
@@ -283,5 +284,36 @@ func TestCompiledSetsReused(t *testing.T) {
 	rp := &iampolicy.NamedPolicy{Name: "p", Policy: foreign}
 	if subj.policySet(rp, false) == subj.a.cache.policySet(subj.identity, nil, nil, rp, false) {
 		t.Error("a set with a policy unknown to the cache was cached")
+	}
+}
+
+func TestContextClock(t *testing.T) {
+	now := time.Date(2026, 11, 24, 1, 2, 3, 400e6, time.UTC)
+	a := New(&fakePolicies{}, func() time.Time { return now })
+	get := func(key string) string {
+		t.Helper()
+		c := a.Context(context.Background(), nil)
+		v, _, ok := c.Get(key)
+		if !ok || len(v) != 1 {
+			t.Fatalf("%s missing", key)
+		}
+		return v[0]
+	}
+	for _, tt := range []struct {
+		at                time.Time
+		current, epochStr string
+	}{
+		{now, "2026-11-24T01:02:03Z", "1795482123"},
+		{now.Add(500 * time.Millisecond), "2026-11-24T01:02:03Z", "1795482123"},
+		{now.Add(time.Second), "2026-11-24T01:02:04Z", "1795482124"},
+		{now.In(time.FixedZone("X", 3600)).Add(2 * time.Second), "2026-11-24T01:02:05Z", "1795482125"},
+	} {
+		now = tt.at
+		if got := get("aws:CurrentTime"); got != tt.current {
+			t.Errorf("aws:CurrentTime at %v = %s, want %s", tt.at, got, tt.current)
+		}
+		if got := get("aws:EpochTime"); got != tt.epochStr {
+			t.Errorf("aws:EpochTime at %v = %s, want %s", tt.at, got, tt.epochStr)
+		}
 	}
 }
