@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/fnurl/fnurl/internal/audit"
 	"github.com/fnurl/fnurl/internal/auditapi"
+	"github.com/fnurl/fnurl/internal/console"
 	"github.com/fnurl/fnurl/internal/iam"
 	"github.com/fnurl/fnurl/internal/keyring"
 	"github.com/fnurl/fnurl/internal/lambda"
@@ -47,6 +49,8 @@ type serveConfig struct {
 	Audit           string
 	AuditLog        string
 	Metrics         string
+	Console         string
+	ConsoleLifetime time.Duration
 	DevDenyReasons  bool
 	AuditRetention  time.Duration
 	LogFormat       string
@@ -100,6 +104,8 @@ func parseServeFlags(args []string, getenv func(string) string, out io.Writer) (
 		retention = s
 		return nil
 	})
+	fs.StringVar(&c.Console, "console", env("FNURL_CONSOLE", "on"), "`on` serves the web console at /console/; off does not (env FNURL_CONSOLE)")
+	fs.DurationVar(&c.ConsoleLifetime, "console-session-lifetime", envDuration(getenv, "FNURL_CONSOLE_SESSION_LIFETIME", time.Hour), "how long a console sign-in lasts, a `duration` (env FNURL_CONSOLE_SESSION_LIFETIME)")
 	fs.StringVar(&c.Metrics, "metrics", env("FNURL_METRICS", "open"), "`access` to Prometheus metrics at /metrics: open (no authentication; keep the listener private) or off (env FNURL_METRICS)")
 	fs.BoolVar(&c.DevDenyReasons, "dev-deny-reasons", env("FNURL_DEV_DENY_REASONS", "") == "true", "development only, unsafe in production: add why a function URL request was refused to its 403 response, in an X-Fnurl-Deny-Reason header (env FNURL_DEV_DENY_REASONS=true)")
 	fs.StringVar(&c.LogFormat, "log-format", env("FNURL_LOG_FORMAT", "text"), "log `format`: text or json (env FNURL_LOG_FORMAT)")
@@ -163,6 +169,12 @@ Test only (never in production):
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return nil, errors.New("set both --tls-cert and --tls-key, or neither")
+	}
+	if c.Console != "on" && c.Console != "off" {
+		return nil, fmt.Errorf("--console must be on or off, not %q", c.Console)
+	}
+	if c.ConsoleLifetime <= 0 {
+		return nil, errors.New("--console-session-lifetime must be a positive duration like 1h")
 	}
 	if c.Metrics != "open" && c.Metrics != "off" {
 		return nil, fmt.Errorf("metrics %q: use open or off", c.Metrics)
@@ -352,7 +364,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		auditLog = audit.New(auditCfg)
 		defer auditLog.Close()
 	}
-	srv := server.New(server.Config{Region: c.Region, Logger: log, Endpoint: endpoint, URLAuthModel: c.URLAuthModel,
+	var con *console.Handler
+	var conHandler http.Handler // nil unless the console is on: a typed nil would not be
+	if c.Console == "on" {
+		con = console.New(console.Config{Region: c.Region, Lifetime: c.ConsoleLifetime, Secure: tlsConfig != nil, Logger: log})
+		conHandler = con
+	}
+	srv := server.New(server.Config{Region: c.Region, Logger: log, Endpoint: endpoint, URLAuthModel: c.URLAuthModel, Console: conHandler,
 		Audit: auditLog, AuditStore: db, MetricsOpen: c.Metrics == "open", Metrics: reg, Invoker: inv,
 		Account: ids.AccountID(), FunctionLogs: func(fn string, since time.Time) []auditapi.LogLine {
 			var out []auditapi.LogLine
@@ -362,6 +380,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return out
 		},
 		DevDenyReasons: c.DevDenyReasons}, ids, tokens, fns)
+	if con != nil {
+		con.SetAPI(srv)
+	}
 	log.Info("fnurl listening", "endpoint", endpoint, "account", ids.AccountID(), "region", c.Region, "data_dir", c.DataDir)
 	printBanner(stdout, endpoint, ids.AccountID(), c.Region, credFile, configFile, c.rootKeyID != "")
 
@@ -439,4 +460,16 @@ func openStore(ctx context.Context, url, dataDir string) (interface {
 		return postgres.Open(ctx, url)
 	}
 	return nil, fmt.Errorf("--store: want empty (embedded SQLite) or a postgres:// URL")
+}
+
+// envDuration returns the duration in the environment variable key, or def
+// when it is unset or not a duration (the flag's validation reports that).
+func envDuration(getenv func(string) string, key string, def time.Duration) time.Duration {
+	if v := getenv(key); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+		return -1
+	}
+	return def
 }
