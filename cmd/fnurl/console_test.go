@@ -56,11 +56,11 @@ func TestConsoleWalkthrough(t *testing.T) {
 	shot := func(name string) {
 		t.Helper()
 		step++
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100: PNG
 		if err != nil {
 			t.Fatalf("screenshot %s: %v", name, err)
 		}
-		os.WriteFile(filepath.Join(shots, strings.ReplaceAll(strings.ToLower(name), " ", "-")+".jpg"), png, 0o644)
+		os.WriteFile(filepath.Join(shots, strings.ReplaceAll(strings.ToLower(name), " ", "-")+".png"), png, 0o644)
 	}
 	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
