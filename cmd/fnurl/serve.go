@@ -56,6 +56,7 @@ type serveConfig struct {
 	LogFormat       string
 	LogLevel        string
 	ShutdownTimeout time.Duration
+	DebugListen     string
 
 	masterKey  string // FNURL_MASTER_KEY
 	rootKeyID  string // FNURL_ROOT_ACCESS_KEY_ID
@@ -110,6 +111,7 @@ func parseServeFlags(args []string, getenv func(string) string, out io.Writer) (
 	fs.BoolVar(&c.DevDenyReasons, "dev-deny-reasons", env("FNURL_DEV_DENY_REASONS", "") == "true", "development only, unsafe in production: add why a function URL request was refused to its 403 response, in an X-Fnurl-Deny-Reason header (env FNURL_DEV_DENY_REASONS=true)")
 	fs.StringVar(&c.LogFormat, "log-format", env("FNURL_LOG_FORMAT", "text"), "log `format`: text or json (env FNURL_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", env("FNURL_LOG_LEVEL", "info"), "log `level`: debug, info, warn or error (env FNURL_LOG_LEVEL)")
+	fs.StringVar(&c.DebugListen, "debug-listen", env("FNURL_DEBUG_LISTEN", ""), "serve Go's profiler (net/http/pprof, under /debug/pprof/) on this second `host:port`, unauthenticated: keep it on loopback; empty serves none (env FNURL_DEBUG_LISTEN)")
 	shutdown := env("FNURL_SHUTDOWN_TIMEOUT", "30s")
 	fs.Func("shutdown-timeout", "how long requests in flight may take to finish on SIGINT/SIGTERM, a `duration` (default 30s; env FNURL_SHUTDOWN_TIMEOUT)", func(s string) error {
 		shutdown = s
@@ -333,8 +335,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fns := lambda.New(db, ids, ids.AccountID(), c.Region, nil)
 	if c.Store == "" {
 		// The embedded store has one writer, this server: the invoke
-		// path may keep function, URL and policy reads in memory.
+		// path may keep function, URL, policy and credential reads in
+		// memory.
 		fns.CacheReads()
+		ids.CacheReads()
 	}
 	mgr, err := sandbox.NewManager(sandbox.Config{Dir: filepath.Join(c.DataDir, "functions"), Logger: log})
 	if err != nil {
@@ -382,6 +386,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		DevDenyReasons: c.DevDenyReasons}, ids, tokens, fns)
 	if con != nil {
 		con.SetAPI(srv)
+	}
+	if c.DebugListen != "" {
+		dln, err := net.Listen("tcp", c.DebugListen)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("debug listener: %w", err)
+		}
+		defer dln.Close()
+		go serveDebug(dln)
+		log.Warn("profiler listening, unauthenticated: keep it private", "addr", dln.Addr().String())
 	}
 	log.Info("fnurl listening", "endpoint", endpoint, "account", ids.AccountID(), "region", c.Region, "data_dir", c.DataDir)
 	printBanner(stdout, endpoint, ids.AccountID(), c.Region, credFile, configFile, c.rootKeyID != "")
