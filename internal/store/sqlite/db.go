@@ -47,6 +47,7 @@ var Dialect = &sqlstore.Dialect{
 	IsStorageFull:     isFull,
 	Contains:          func(col string) string { return "instr(" + col + ", ?) > 0" },
 	FunctionRevision:  "json_extract(config, '$.revision')",
+	CacheStatements:   true,
 }
 
 // isUniqueViolation reports whether err is a UNIQUE or PRIMARY KEY violation.

@@ -67,6 +67,11 @@ type Dialect struct {
 	// BinarySettings says that settings.value is a binary column: values
 	// are written as []byte.
 	BinarySettings bool
+	// CacheStatements keeps every query prepared, per pool connection,
+	// instead of preparing it again on each call: for drivers that do not
+	// cache prepared statements themselves (SQLite's parses each query
+	// anew, which cost more than the query on the invoke path).
+	CacheStatements bool
 }
 
 // Store is everything a store implements.
@@ -89,15 +94,24 @@ type DB struct {
 // New returns a store that writes through write and reads through read
 // (which may be the same pool).
 func New(write, read *sql.DB, d *Dialect) *DB {
-	return &DB{write: &pool{write, d}, read: &pool{read, d}, d: d, now: time.Now}
+	wp := &pool{DB: write, d: d}
+	rp := wp
+	if read != write {
+		rp = &pool{DB: read, d: d}
+	}
+	if d.CacheStatements {
+		wp.stmts = &stmtCache{db: write, m: map[string]*sql.Stmt{}}
+		rp.stmts = &stmtCache{db: read, m: map[string]*sql.Stmt{}}
+	}
+	return &DB{write: wp, read: rp, d: d, now: time.Now}
 }
 
 // Close closes the pools.
 func (db *DB) Close() error {
 	if db.read.DB == db.write.DB {
-		return db.write.Close()
+		return db.write.close()
 	}
-	return errors.Join(db.read.Close(), db.write.Close())
+	return errors.Join(db.read.close(), db.write.close())
 }
 
 // Dialect returns the store's dialect.
@@ -133,44 +147,189 @@ func (d *Dialect) Rebind(query string) string {
 	return q
 }
 
-// pool is a *sql.DB whose queries are rebound for the dialect.
+// pool is a *sql.DB whose queries are rebound for the dialect, and
+// prepared once when the dialect caches statements.
 type pool struct {
 	*sql.DB
-	d *Dialect
+	d     *Dialect
+	stmts *stmtCache // nil: queries are not kept prepared
+}
+
+func (p *pool) close() error {
+	p.stmts.close()
+	return p.DB.Close()
 }
 
 func (p *pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := p.DB.ExecContext(ctx, p.d.Rebind(query), args...)
+	query = p.d.Rebind(query)
+	var res sql.Result
+	var err error
+	if st := p.stmts.get(ctx, query); st != nil {
+		res, err = st.ExecContext(ctx, args...)
+	} else {
+		res, err = p.DB.ExecContext(ctx, query, args...)
+	}
 	return res, p.d.storageFull(err)
 }
 
 func (p *pool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return p.DB.QueryContext(ctx, p.d.Rebind(query), args...)
+	query = p.d.Rebind(query)
+	if st := p.stmts.get(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return p.DB.QueryContext(ctx, query, args...)
 }
 
 func (p *pool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return p.DB.QueryRowContext(ctx, p.d.Rebind(query), args...)
+	query = p.d.Rebind(query)
+	if st := p.stmts.get(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return p.DB.QueryRowContext(ctx, query, args...)
+}
+
+// maxStmts bounds the statements a pool keeps prepared. The queries of
+// this package are constants, with a few built from a handful of parts, so
+// the bound is not reached; were it reached, further queries would run
+// unprepared.
+const maxStmts = 512
+
+// stmtCache keeps prepared statements by query. A *sql.Stmt prepares
+// itself on each pool connection it runs on, once.
+//
+// A transaction cannot prepare a statement for the pool: it holds a
+// connection that the preparation may need (SQLite's write pool has only
+// that one). It uses statements already prepared and notes the others,
+// which are prepared once it has released its connection.
+type stmtCache struct {
+	db     *sql.DB
+	mu     sync.Mutex
+	m      map[string]*sql.Stmt
+	wanted map[string]bool // queries transactions ran unprepared
+}
+
+// get returns the prepared statement of query, preparing it on first use,
+// or nil when c is nil, full or query does not prepare (the caller then
+// runs query unprepared, which reports the error). It must not be called
+// while the caller holds a connection of the pool.
+func (c *stmtCache) get(ctx context.Context, query string) *sql.Stmt {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	st, ok := c.m[query]
+	n := len(c.m)
+	c.mu.Unlock()
+	if ok || n >= maxStmts {
+		return st
+	}
+	return c.prepare(ctx, query)
+}
+
+func (c *stmtCache) prepare(ctx context.Context, query string) *sql.Stmt {
+	st, err := c.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prev, ok := c.m[query]; ok {
+		st.Close() // prepared twice at once: keep the first
+		return prev
+	}
+	if len(c.m) >= maxStmts {
+		st.Close()
+		return nil
+	}
+	c.m[query] = st
+	return st
+}
+
+// lookup returns the prepared statement of query without preparing it,
+// or nil; a query not yet prepared is noted for prepareWanted.
+func (c *stmtCache) lookup(query string) *sql.Stmt {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st, ok := c.m[query]
+	if !ok && len(c.m)+len(c.wanted) < maxStmts {
+		if c.wanted == nil {
+			c.wanted = map[string]bool{}
+		}
+		c.wanted[query] = true
+	}
+	return st
+}
+
+// prepareWanted prepares the queries transactions ran unprepared.
+func (c *stmtCache) prepareWanted(ctx context.Context) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	wanted := c.wanted
+	c.wanted = nil
+	c.mu.Unlock()
+	for q := range wanted {
+		c.prepare(ctx, q)
+	}
+}
+
+func (c *stmtCache) close() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for q, st := range c.m {
+		st.Close()
+		delete(c.m, q)
+	}
 }
 
 // Tx is a *sql.Tx whose queries are rebound for the dialect.
 type Tx struct {
 	*sql.Tx
-	d *Dialect
+	d     *Dialect
+	stmts *stmtCache // the write pool's
+}
+
+// stmt returns the transaction's copy of the pool's prepared statement
+// for query, or nil.
+func (t *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if st := t.stmts.lookup(query); st != nil {
+		return t.Tx.StmtContext(ctx, st)
+	}
+	return nil
 }
 
 // ExecContext runs query with its placeholders rebound.
 func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.Tx.ExecContext(ctx, t.d.Rebind(query), args...)
+	query = t.d.Rebind(query)
+	if st := t.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.Tx.ExecContext(ctx, query, args...)
 }
 
 // QueryContext runs query with its placeholders rebound.
 func (t *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.Tx.QueryContext(ctx, t.d.Rebind(query), args...)
+	query = t.d.Rebind(query)
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.Tx.QueryContext(ctx, query, args...)
 }
 
 // QueryRowContext runs query with its placeholders rebound.
 func (t *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.Tx.QueryRowContext(ctx, t.d.Rebind(query), args...)
+	query = t.d.Rebind(query)
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.Tx.QueryRowContext(ctx, query, args...)
 }
 
 // PrepareContext prepares query with its placeholders rebound.
@@ -221,12 +380,18 @@ func (db *DB) inTxOnce(ctx context.Context, fn func(*Tx) error) error {
 }
 
 func (db *DB) inTxOnceRaw(ctx context.Context, fn func(*Tx) error) error {
+	err := db.runTx(ctx, fn)
+	db.write.stmts.prepareWanted(ctx) // the transaction's connection is back in the pool
+	return err
+}
+
+func (db *DB) runTx(ctx context.Context, fn func(*Tx) error) error {
 	tx, err := db.write.BeginTx(ctx, db.d.TxOptions)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if err := fn(&Tx{tx, db.d}); err != nil {
+	if err := fn(&Tx{Tx: tx, d: db.d, stmts: db.write.stmts}); err != nil {
 		return err
 	}
 	return tx.Commit()
