@@ -54,8 +54,32 @@ type Event struct {
 // Entry collects an event while a request is served. It is safe for
 // concurrent use.
 type Entry struct {
-	mu sync.Mutex
-	ev Event
+	mu         sync.Mutex
+	ev         Event
+	suppressed bool
+}
+
+// Suppress marks the request as one not to record on its own: a throttled
+// authentication failure, which a flood would otherwise turn into a flood
+// of events and log lines. The server counts such requests and records a
+// summary of them instead. A nil entry ignores it.
+func (e *Entry) Suppress() {
+	if e == nil {
+		return
+	}
+	e.mu.Lock()
+	e.suppressed = true
+	e.mu.Unlock()
+}
+
+// Suppressed reports whether Suppress was called.
+func (e *Entry) Suppressed() bool {
+	if e == nil {
+		return false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.suppressed
 }
 
 type entryKey struct{}

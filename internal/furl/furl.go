@@ -74,6 +74,21 @@ type Handler struct {
 	noted sync.Map // url-ids whose legacy-model note was logged
 }
 
+// lazyLog is a request's logger, made on first use: most requests log
+// nothing, and making a logger with attributes costs allocations.
+type lazyLog struct {
+	base             *slog.Logger
+	requestID, urlID string
+	l                *slog.Logger
+}
+
+func (l *lazyLog) get() *slog.Logger {
+	if l.l == nil {
+		l.l = l.base.With("request_id", l.requestID, "url_id", l.urlID)
+	}
+	return l.l
+}
+
 // HeaderDenyReason carries the reason of a refusal when DenyReasons is on.
 const HeaderDenyReason = "X-Fnurl-Deny-Reason"
 
@@ -116,13 +131,13 @@ func writeRaw(w http.ResponseWriter, status int, errType, body string) {
 // body, already read under MaxRequestBody.
 func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, urlID, path string, body []byte) {
 	ctx := r.Context()
-	log := h.Logger.With("request_id", awsproto.RequestID(ctx), "url_id", urlID)
+	log := &lazyLog{base: h.Logger, requestID: awsproto.RequestID(ctx), urlID: urlID}
 	entry := audit.FromContext(ctx)
 	entry.Update(func(ev *audit.Event) { ev.Action, ev.Resource = "lambda:InvokeFunctionUrl", "url/"+urlID })
 	cfg, err := h.Functions.URLByID(ctx, urlID)
 	if err != nil {
 		if !errors.Is(err, lambda.ErrNotFound) {
-			log.ErrorContext(ctx, "function URL lookup", "err", err)
+			log.get().ErrorContext(ctx, "function URL lookup", "err", err)
 		}
 		entry.Update(func(ev *audit.Event) {
 			ev.Decision, ev.Reason = audit.NotFound, "no function URL has the url-id "+urlID
@@ -151,17 +166,20 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, urlID, path stri
 		}
 		if err != nil {
 			e := awserr.As(err)
-			log.InfoContext(ctx, "function URL request not authenticated", "code", e.Code, "reason", e.Message)
 			if h.Throttle != nil && e.Code != awserr.CodeMissingAuthenticationToken {
 				keyID := ""
 				if a != nil {
 					keyID = a.AccessKeyID
 				}
 				if h.Throttle("ip:"+clientIP(r), "key:"+keyID) {
+					// Throttled failures are counted and summarized by the
+					// server, not logged and recorded one by one.
+					entry.Suppress()
 					writeRaw(w, http.StatusTooManyRequests, "ThrottlingException", `{"message":"Rate exceeded"}`)
 					return
 				}
 			}
+			log.get().InfoContext(ctx, "function URL request not authenticated", "code", e.Code, "reason", e.Message)
 			entry.Update(func(ev *audit.Event) {
 				ev.Decision, ev.Reason, ev.ErrorCode = audit.AuthFailed, e.Message, e.Code
 				ev.Resource = h.Functions.ARN(fn.Name)
@@ -209,7 +227,7 @@ var errDenied = errors.New("denied")
 
 // authorize decides lambda:InvokeFunctionUrl (and, under the 2025 model,
 // lambda:InvokeFunction via the URL) for p, logging the reason of a denial.
-func (h *Handler) authorize(ctx context.Context, log *slog.Logger, p *iam.Principal, fn *lambda.Function, cfg *lambda.URLConfig) error {
+func (h *Handler) authorize(ctx context.Context, log *lazyLog, p *iam.Principal, fn *lambda.Function, cfg *lambda.URLConfig) error {
 	resource := h.Functions.ARN(cfg.FunctionName)
 	if cfg.Qualifier != "" {
 		resource += ":" + cfg.Qualifier
@@ -257,20 +275,20 @@ func (h *Handler) authorize(ctx context.Context, log *slog.Logger, p *iam.Princi
 		// Every request's audit event carries the note; the log says it
 		// once per URL, not on every request's path.
 		if _, seen := h.noted.LoadOrStore(cfg.ID, true); !seen {
-			log.InfoContext(ctx, "function URL "+note+" (logged once per URL; the audit event of each such request says it)", "principal", caller)
+			log.get().InfoContext(ctx, "function URL "+note+" (logged once per URL; the audit event of each such request says it)", "principal", caller)
 		}
 		audit.FromContext(ctx).Update(func(ev *audit.Event) { ev.Reason = note })
 	}
 	return nil
 }
 
-func (h *Handler) logDenied(ctx context.Context, log *slog.Logger, subj *authz.Subject, q authz.Query, caller string) {
+func (h *Handler) logDenied(ctx context.Context, log *lazyLog, subj *authz.Subject, q authz.Query, caller string) {
 	d, err := subj.Decide(ctx, q, iampolicy.WithExplanation())
 	reason := ""
 	if err == nil {
 		reason = d.Explain()
 	}
-	log.InfoContext(ctx, "function URL request denied", "principal", caller, "action", q.Action, "resource", q.Resource, "reason", reason)
+	log.get().InfoContext(ctx, "function URL request denied", "principal", caller, "action", q.Action, "resource", q.Resource, "reason", reason)
 }
 
 func clientIP(r *http.Request) string {
@@ -339,7 +357,7 @@ func corsHeaders(h http.Header, r *http.Request, c *lambda.Cors) {
 	h.Add("Vary", "Origin")
 }
 
-func (h *Handler) invoke(w http.ResponseWriter, r *http.Request, log *slog.Logger, fn *lambda.Function, cfg *lambda.URLConfig,
+func (h *Handler) invoke(w http.ResponseWriter, r *http.Request, log *lazyLog, fn *lambda.Function, cfg *lambda.URLConfig,
 	p *iam.Principal, path, urlID string, body []byte) {
 	ctx := r.Context()
 	id := awsproto.RequestID(ctx) // the invocation ID is the response's x-amzn-RequestId
@@ -355,7 +373,7 @@ func (h *Handler) invoke(w http.ResponseWriter, r *http.Request, log *slog.Logge
 		return
 	}
 	if h.Invoker == nil {
-		log.ErrorContext(ctx, "function URL invoked, but this server runs no functions")
+		log.get().ErrorContext(ctx, "function URL invoked, but this server runs no functions")
 		writeInternal(w)
 		return
 	}
@@ -370,7 +388,7 @@ func (h *Handler) invoke(w http.ResponseWriter, r *http.Request, log *slog.Logge
 		if e.Internal() {
 			awsproto.LogInternal(ctx, e)
 		} else {
-			log.InfoContext(ctx, "function URL invocation failed", "code", e.Code, "reason", e.Message)
+			log.get().InfoContext(ctx, "function URL invocation failed", "code", e.Code, "reason", e.Message)
 		}
 		writeInternal(w)
 		return
@@ -379,7 +397,7 @@ func (h *Handler) invoke(w http.ResponseWriter, r *http.Request, log *slog.Logge
 		defer res.Stream.Close()
 	}
 	if res.FunctionError != "" {
-		log.InfoContext(ctx, "function returned an error", "function", fn.Name, "error", string(truncate(res.Payload, 512)))
+		log.get().InfoContext(ctx, "function returned an error", "function", fn.Name, "error", string(truncate(res.Payload, 512)))
 		writeInternal(w)
 		return
 	}
@@ -389,7 +407,7 @@ func (h *Handler) invoke(w http.ResponseWriter, r *http.Request, log *slog.Logge
 	}
 	resp, err := MapResponse(res.Payload)
 	if err != nil {
-		log.InfoContext(ctx, "function returned an invalid response", "function", fn.Name)
+		log.get().InfoContext(ctx, "function returned an invalid response", "function", fn.Name)
 		writeInternal(w)
 		return
 	}

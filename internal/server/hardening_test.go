@@ -85,6 +85,7 @@ type hardeningServer struct {
 	session sigv4.Credentials // alice's temporary credentials
 	other   sigv4.Credentials // a second session of alice's
 	urlPath string            // /lambda-url/<id>/
+	still   bool              // the clock does not advance per request
 }
 
 const hardeningHost = "127.0.0.1:8686"
@@ -226,7 +227,9 @@ func (h *hardeningServer) do(w wire) *httptest.ResponseRecorder {
 		r.Header[k] = v
 	}
 	r.RemoteAddr = "192.0.2.7:40000"
-	h.clk.tick()
+	if !h.still {
+		h.clk.tick()
+	}
 	rec := httptest.NewRecorder()
 	h.srv.ServeHTTP(rec, r)
 	return rec
@@ -238,7 +241,11 @@ func (h *hardeningServer) sign(w wire, c sigv4.Credentials, service string) wire
 	for k, v := range w.header {
 		r.Header[k] = v
 	}
-	if err := sigv4.Sign(r, sigv4.PayloadHash([]byte(w.body)), c, "us-east-1", service, h.clk.tick()); err != nil {
+	at := h.clk.Now()
+	if !h.still {
+		at = h.clk.tick()
+	}
+	if err := sigv4.Sign(r, sigv4.PayloadHash([]byte(w.body)), c, "us-east-1", service, at); err != nil {
 		panic(err)
 	}
 	w.header = r.Header

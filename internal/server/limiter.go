@@ -20,6 +20,18 @@ type failures struct {
 	start        time.Time // of the current window
 	n            int
 	blockedUntil time.Time
+
+	// Throttled failures not yet reported (see throttled).
+	throttled                     int
+	firstThrottled, lastThrottled time.Time
+}
+
+// throttledFailures counts the throttled failures of one source or key
+// over a period.
+type throttledFailures struct {
+	key         string // "ip:…" or "key:…"
+	n           int
+	first, last time.Time
 }
 
 const (
@@ -59,6 +71,7 @@ func (l *failureLimiter) fail(keys ...string) bool {
 		}
 		if now.Before(f.blockedUntil) {
 			throttled = true
+			f.count(now)
 			continue
 		}
 		if now.Sub(f.start) > failureWindow {
@@ -68,7 +81,31 @@ func (l *failureLimiter) fail(keys ...string) bool {
 		if f.n > maxFailures {
 			f.blockedUntil = now.Add(failurePenalty)
 			throttled = true
+			f.count(now)
 		}
 	}
 	return throttled
+}
+
+func (f *failures) count(now time.Time) {
+	if f.throttled == 0 {
+		f.firstThrottled = now
+	}
+	f.throttled++
+	f.lastThrottled = now
+}
+
+// throttled returns and forgets the throttled failures counted since the
+// last call, by source and key, in no particular order.
+func (l *failureLimiter) throttled() []throttledFailures {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []throttledFailures
+	for k, f := range l.entries {
+		if f.throttled > 0 {
+			out = append(out, throttledFailures{key: k, n: f.throttled, first: f.firstThrottled, last: f.lastThrottled})
+			f.throttled = 0
+		}
+	}
+	return out
 }

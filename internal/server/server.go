@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/fnurl/fnurl/internal/audit"
@@ -98,6 +99,10 @@ type Config struct {
 	// reached before any SigV4 handling: the console authenticates its own
 	// sessions and signs the API calls it makes on a user's behalf.
 	Console http.Handler
+	// ThrottleReportInterval is how often Serve records a summary of the
+	// authentication failures it throttled (default 10 s): those are not
+	// recorded or logged one by one.
+	ThrottleReportInterval time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -128,6 +133,9 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.ThrottleReportInterval == 0 {
+		c.ThrottleReportInterval = 10 * time.Second
+	}
 }
 
 // Server is the http.Handler for every fnurl API.
@@ -140,6 +148,14 @@ type Server struct {
 	urls     *furl.Handler
 	ids      *iam.Service
 	limiter  *failureLimiter
+
+	inFlight, peak atomic.Int64 // requests being served; the most since TakePeak
+}
+
+// TakePeak returns the most requests served at once since the previous
+// call, and starts a new period.
+func (s *Server) TakePeak() int64 {
+	return s.peak.Swap(s.inFlight.Load())
 }
 
 // New returns a server over the IAM, STS and Lambda domain services.
@@ -217,6 +233,10 @@ func writeError(w http.ResponseWriter, r *http.Request, service string, err erro
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	n := s.inFlight.Add(1)
+	defer s.inFlight.Add(-1)
+	for p := s.peak.Load(); n > p && !s.peak.CompareAndSwap(p, n); p = s.peak.Load() {
+	}
 	start := s.cfg.Now()
 	id := awsproto.NewRequestID()
 	w.Header().Set(awsproto.HeaderRequestID, id)
@@ -239,7 +259,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				writeError(rec, r, info.service, errors.New("panic"))
 			}
 		}
-		s.accessLog(r, rec, info, start)
+		if !entry.Suppressed() {
+			s.accessLog(r, rec, info, start)
+		}
 		s.recordAudit(entry, rec, info, start)
 	}()
 	s.serve(rec, r, info)
@@ -309,6 +331,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, info *requestInfo
 	if err != nil {
 		if s.limiter.fail("ip:"+remoteIP(r), "key:"+a.AccessKeyID) {
 			err = errThrottled
+			audit.FromContext(r.Context()).Suppress()
 		}
 		e := awserr.As(err)
 		audit.FromContext(r.Context()).Update(func(ev *audit.Event) {
@@ -448,6 +471,9 @@ var errBodyTooLarge = awserr.New(awserr.CodeRequestEntityTooLarge, http.StatusRe
 // readBody reads the whole request body under limit and the body read
 // deadline.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil // no body to wait for (net/http's GET without Content-Length)
+	}
 	if r.ContentLength > limit {
 		// The body will not be read: close the connection after the answer
 		// instead of draining the body into nothing.
@@ -600,6 +626,9 @@ func (s *Server) recordAudit(e *audit.Entry, rec *recorder, info *requestInfo, s
 	})
 	ev := e.Event()
 	s.m.observe(ev)
+	if e.Suppressed() {
+		return // summarized by reportThrottled
+	}
 	if s.cfg.Audit != nil && info.service != "metrics" && info.service != "console" {
 		// Console pages are not API calls; the calls the console makes on a
 		// user's behalf come back through the server and are recorded.
@@ -628,10 +657,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, drain time.Duration
 	hs.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
+	t := time.NewTicker(s.cfg.ThrottleReportInterval)
+	defer t.Stop()
+	defer s.ReportThrottled()
+wait:
+	for {
+		select {
+		case err := <-errc:
+			return err
+		case <-ctx.Done():
+			break wait
+		case <-t.C:
+			s.ReportThrottled()
+		}
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), drain)
 	defer cancel()
@@ -643,4 +681,31 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, drain time.Duration
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// ReportThrottled records, for each source IP and access key ID whose
+// authentication failures were throttled since the last report, one audit
+// event and one warning that count them. Serve calls it periodically and
+// when it stops.
+func (s *Server) ReportThrottled() {
+	for _, f := range s.limiter.throttled() {
+		kind, value, _ := strings.Cut(f.key, ":")
+		ev := audit.Event{Time: f.last.UTC(), RequestID: awsproto.NewRequestID(), Service: "throttle",
+			Decision: audit.AuthFailed, ErrorCode: awserr.CodeThrottling, Status: http.StatusTooManyRequests,
+			CredentialType: "anonymous",
+			Reason: fmt.Sprintf("%d authentication failures were throttled (429) between %s and %s and are counted here instead of recorded one by one: more than %d failures within %s block the source or key for %s",
+				f.n, f.first.UTC().Format(time.RFC3339), f.last.UTC().Format(time.RFC3339), maxFailures, failureWindow, failurePenalty)}
+		attrs := []any{"count", f.n, "first", f.first.UTC(), "last", f.last.UTC()}
+		if kind == "ip" {
+			ev.SourceIP = value
+			attrs = append(attrs, "source_ip", value)
+		} else {
+			ev.AccessKeyID = value // a key ID, never a secret
+			attrs = append(attrs, "access_key_id", value)
+		}
+		s.log.Warn("authentication failures throttled", attrs...)
+		if s.cfg.Audit != nil {
+			s.cfg.Audit.Record(ev)
+		}
+	}
 }
