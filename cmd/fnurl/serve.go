@@ -190,21 +190,21 @@ Test only (never in production):
 	return c, nil
 }
 
-// setServerProcs gives the server half the CPUs Go would use (at least
-// one), unless the GOMAXPROCS environment variable chooses. The other half
-// is for the function processes on the same machine. On a 2-CPU machine,
-// interleaved against GOMAXPROCS=2 (fnurl-bench -compare-gomaxprocs 2), one
-// P took 25-35% less server CPU and half the context switches per function
-// URL invocation at concurrency 1, with a 20-33% lower p50, and 25-40% less
-// CPU per signed (AWS_IAM) invocation at 16 and 64; only unsigned (NONE)
-// invocations at 16 and 64 went 8-14% faster with two. It is called from
-// main only, so that tests running servers in-process keep their own
-// setting.
+// defaultProcs, set by setServerProcs to the GOMAXPROCS Go chose, makes
+// runServe choose GOMAXPROCS by load (see procsController); 0 leaves it.
+var defaultProcs int
+
+// setServerProcs makes the server choose its GOMAXPROCS by load, between
+// half the CPUs Go would use (at least one; the other half is for the
+// function processes on the same machine) and all of them, unless the
+// GOMAXPROCS environment variable chooses. It is called from main only, so
+// that tests running servers in-process keep their own setting.
 func setServerProcs(getenv func(string) string) {
 	if getenv("GOMAXPROCS") != "" {
 		return
 	}
-	runtime.GOMAXPROCS(serverProcs(runtime.GOMAXPROCS(0)))
+	defaultProcs = runtime.GOMAXPROCS(0)
+	runtime.GOMAXPROCS(serverProcs(defaultProcs))
 }
 
 // serverProcs is the server's GOMAXPROCS when Go's default would be n.
@@ -400,6 +400,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	log.Info("fnurl listening", "endpoint", endpoint, "account", ids.AccountID(), "region", c.Region, "data_dir", c.DataDir)
 	printBanner(stdout, endpoint, ids.AccountID(), c.Region, credFile, configFile, c.rootKeyID != "")
 
+	if defaultProcs > 0 {
+		pctx, stopProcs := context.WithCancel(ctx)
+		defer stopProcs()
+		go newProcsController(defaultProcs, srv.TakePeak).run(pctx, 50*time.Millisecond)
+	}
 	err = srv.Serve(ctx, ln, c.ShutdownTimeout)
 	log.Info("fnurl stopped")
 	return err
