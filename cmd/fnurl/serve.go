@@ -244,10 +244,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(c.LogFormat, c.LogLevel, stderr)
+	lw := newLogWriter(stderr, 20*time.Millisecond)
+	defer lw.Close()
+	log, err := newLogger(c.LogFormat, c.LogLevel, lw)
 	if err != nil {
 		return err
 	}
+	log = slog.New(flushHandler{log.Handler(), lw})
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
