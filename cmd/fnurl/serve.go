@@ -244,13 +244,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	lw := newLogWriter(stderr, 20*time.Millisecond)
-	defer lw.Close()
-	log, err := newLogger(c.LogFormat, c.LogLevel, lw)
+	log, err := newLogger(c.LogFormat, c.LogLevel, stderr)
 	if err != nil {
 		return err
 	}
-	log = slog.New(flushHandler{log.Handler(), lw})
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
