@@ -3,8 +3,9 @@ package iam
 import (
 	"context"
 	"slices"
-	"sync"
 	"time"
+
+	"github.com/fnurl/fnurl/internal/readcache"
 )
 
 // CacheReads makes the Service keep the reads that every signed request
@@ -28,22 +29,14 @@ func (s *Service) CacheReads() {
 // maxCached bounds the cache; a full cache is emptied.
 const maxCached = 8192
 
-// cachingStore is a Store that remembers some reads. It implements every
-// method of Store itself (no embedding), so that a method added to Store
-// must be classified here as a read or a write before it compiles.
-//
-// Invalidation uses a generation number: a read result is stored only if
-// no write started or ended while it was read, so a read that raced a write
-// is never cached. Results are copied in and out: callers may change what
-// they get. Only successful reads are kept: unknown access key IDs, which
-// anyone can send, do not fill the cache.
+// cachingStore is a Store that remembers some reads (see package
+// readcache). It implements every method of Store itself (no embedding),
+// so that a method added to Store must be classified here as a read or a
+// write before it compiles. Only successful reads are kept: unknown access
+// key IDs, which anyone can send, do not fill the cache.
 type cachingStore struct {
-	s Store
-
-	mu   sync.Mutex
-	gen  uint64
-	m    map[cacheKey]any
-	hits uint64 // for tests
+	s     Store
+	cache *readcache.Cache[cacheKey]
 }
 
 // cacheKey names one read: the method and its arguments.
@@ -56,61 +49,13 @@ type cacheKey struct {
 var _ Store = (*cachingStore)(nil)
 
 func newCachingStore(s Store) *cachingStore {
-	return &cachingStore{s: s, m: map[cacheKey]any{}}
+	return &cachingStore{s: s, cache: readcache.New[cacheKey](maxCached)}
 }
 
-// invalidate starts a new generation and forgets everything.
-func (c *cachingStore) invalidate() {
-	c.mu.Lock()
-	c.gen++
-	clear(c.m)
-	c.mu.Unlock()
-}
-
-// write runs a store write between two invalidations.
-func (c *cachingStore) write(f func() error) error {
-	c.invalidate()
-	defer c.invalidate()
-	return f()
-}
-
-// cached answers the read k from the cache, or from read, remembering its
-// result when it succeeds and no write intervened. clone copies a result
-// in and out.
-func cached[T any](c *cachingStore, k cacheKey, clone func(T) T, read func() (T, error)) (T, error) {
-	c.mu.Lock()
-	if v, ok := c.m[k]; ok {
-		c.hits++
-		c.mu.Unlock()
-		return clone(v.(T)), nil
-	}
-	gen := c.gen
-	c.mu.Unlock()
-	v, err := read()
-	if err != nil {
-		return v, err
-	}
-	c.mu.Lock()
-	if c.gen == gen {
-		if len(c.m) >= maxCached {
-			clear(c.m)
-		}
-		c.m[k] = clone(v)
-	}
-	c.mu.Unlock()
-	return v, nil
-}
-
-func clonePtr[T any](p *T) *T {
-	if p == nil {
-		return nil
-	}
-	c := *p
-	return &c
-}
+func (c *cachingStore) write(f func() error) error { return c.cache.Write(f) }
 
 func cloneAccessKey(k *AccessKey) *AccessKey {
-	c := clonePtr(k)
+	c := readcache.Ptr(k)
 	if c != nil {
 		c.SealedSecret = slices.Clone(k.SealedSecret)
 	}
@@ -120,35 +65,35 @@ func cloneAccessKey(k *AccessKey) *AccessKey {
 // Cached reads.
 
 func (c *cachingStore) AccessKey(ctx context.Context, id string) (*AccessKey, error) {
-	return cached(c, cacheKey{method: "AccessKey", a: id}, cloneAccessKey, func() (*AccessKey, error) { return c.s.AccessKey(ctx, id) })
+	return readcache.Get(c.cache, cacheKey{method: "AccessKey", a: id}, cloneAccessKey, func() (*AccessKey, error) { return c.s.AccessKey(ctx, id) })
 }
 
 func (c *cachingStore) UserByID(ctx context.Context, id string) (*User, error) {
-	return cached(c, cacheKey{method: "UserByID", a: id}, clonePtr[User], func() (*User, error) { return c.s.UserByID(ctx, id) })
+	return readcache.Get(c.cache, cacheKey{method: "UserByID", a: id}, readcache.Ptr[User], func() (*User, error) { return c.s.UserByID(ctx, id) })
 }
 
 func (c *cachingStore) RoleByID(ctx context.Context, id string) (*Role, error) {
-	return cached(c, cacheKey{method: "RoleByID", a: id}, clonePtr[Role], func() (*Role, error) { return c.s.RoleByID(ctx, id) })
+	return readcache.Get(c.cache, cacheKey{method: "RoleByID", a: id}, readcache.Ptr[Role], func() (*Role, error) { return c.s.RoleByID(ctx, id) })
 }
 
 func (c *cachingStore) Policy(ctx context.Context, name string) (*ManagedPolicy, error) {
-	return cached(c, cacheKey{method: "Policy", a: name}, clonePtr[ManagedPolicy], func() (*ManagedPolicy, error) { return c.s.Policy(ctx, name) })
+	return readcache.Get(c.cache, cacheKey{method: "Policy", a: name}, readcache.Ptr[ManagedPolicy], func() (*ManagedPolicy, error) { return c.s.Policy(ctx, name) })
 }
 
 func (c *cachingStore) PolicyVersion(ctx context.Context, policyID, versionID string) (*PolicyVersion, error) {
-	return cached(c, cacheKey{method: "PolicyVersion", a: policyID, b: versionID}, clonePtr[PolicyVersion], func() (*PolicyVersion, error) {
+	return readcache.Get(c.cache, cacheKey{method: "PolicyVersion", a: policyID, b: versionID}, readcache.Ptr[PolicyVersion], func() (*PolicyVersion, error) {
 		return c.s.PolicyVersion(ctx, policyID, versionID)
 	})
 }
 
 func (c *cachingStore) IdentityPolicies(ctx context.Context, e Entity) ([]StoredPolicy, error) {
-	return cached(c, cacheKey{method: "IdentityPolicies", kind: e.Kind, a: e.ID, b: e.Path + e.Name}, slices.Clone[[]StoredPolicy], func() ([]StoredPolicy, error) {
+	return readcache.Get(c.cache, cacheKey{method: "IdentityPolicies", kind: e.Kind, a: e.ID, b: e.Path + e.Name}, slices.Clone[[]StoredPolicy], func() ([]StoredPolicy, error) {
 		return c.s.IdentityPolicies(ctx, e)
 	})
 }
 
 func (c *cachingStore) Tags(ctx context.Context, e Entity) ([]Tag, error) {
-	return cached(c, cacheKey{method: "Tags", kind: e.Kind, a: e.ID, b: e.Path + e.Name}, slices.Clone[[]Tag], func() ([]Tag, error) {
+	return readcache.Get(c.cache, cacheKey{method: "Tags", kind: e.Kind, a: e.ID, b: e.Path + e.Name}, slices.Clone[[]Tag], func() ([]Tag, error) {
 		return c.s.Tags(ctx, e)
 	})
 }

@@ -5,7 +5,8 @@ import (
 	"errors"
 	"maps"
 	"slices"
-	"sync"
+
+	"github.com/fnurl/fnurl/internal/readcache"
 )
 
 // CacheReads makes the Service keep the reads of the invoke path in memory
@@ -25,36 +26,26 @@ func (s *Service) CacheReads() {
 	}
 }
 
-// maxCached bounds each map of the cache; a full map is emptied.
+// maxCached bounds the cache; a full cache is emptied.
 const maxCached = 4096
 
-// cachingStore is a Store that remembers some reads. It implements every
-// method of Store itself (no embedding), so that a method added to Store
-// must be classified here as a read or a write before it compiles.
-//
-// Invalidation uses a generation number: a read result is stored only if
-// no write started or ended while it was read, so a read that raced a write
-// is never cached. Results are copied in and out: callers may change what
-// they get.
+// cachingStore is a Store that remembers some reads (see package
+// readcache). It implements every method of Store itself (no embedding),
+// so that a method added to Store must be classified here as a read or a
+// write before it compiles.
 type cachingStore struct {
-	s Store
-
-	mu       sync.Mutex
-	gen      uint64
-	fns      map[string]*Function
-	versions map[versionKey]*Function
-	aliases  map[aliasKey]*Alias
-	urls     map[string]*URLConfig
-	policies map[aliasKey]policyEntry // by function name and qualifier
+	s     Store
+	cache *readcache.Cache[cacheKey]
 }
 
-type versionKey struct {
-	name    string
-	version int
+// cacheKey names one read: the method and its arguments.
+type cacheKey struct {
+	method          string
+	name, qualifier string
+	version         int
 }
 
-type aliasKey struct{ name, qualifier string }
-
+// policyEntry is a function's resource policy, or that it has none.
 type policyEntry struct {
 	doc, revision string
 	found         bool
@@ -63,61 +54,10 @@ type policyEntry struct {
 var _ Store = (*cachingStore)(nil)
 
 func newCachingStore(s Store) *cachingStore {
-	c := &cachingStore{s: s}
-	c.clearLocked()
-	return c
+	return &cachingStore{s: s, cache: readcache.New[cacheKey](maxCached)}
 }
 
-func (c *cachingStore) clearLocked() {
-	c.fns = map[string]*Function{}
-	c.versions = map[versionKey]*Function{}
-	c.aliases = map[aliasKey]*Alias{}
-	c.urls = map[string]*URLConfig{}
-	c.policies = map[aliasKey]policyEntry{}
-}
-
-// invalidate starts a new generation and forgets everything.
-func (c *cachingStore) invalidate() {
-	c.mu.Lock()
-	c.gen++
-	c.clearLocked()
-	c.mu.Unlock()
-}
-
-// write runs a store write between two invalidations.
-func (c *cachingStore) write(f func() error) error {
-	c.invalidate()
-	defer c.invalidate()
-	return f()
-}
-
-func (c *cachingStore) generation() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.gen
-}
-
-// lookup returns m[k] under the lock.
-func lookup[K comparable, V any](c *cachingStore, m func() map[K]V, k K) (V, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, ok := m()[k]
-	return v, ok
-}
-
-// remember stores v as m[k] if the generation is still gen.
-func remember[K comparable, V any](c *cachingStore, gen uint64, m func() map[K]V, k K, v V) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.gen != gen {
-		return
-	}
-	mm := m()
-	if len(mm) >= maxCached {
-		clear(mm)
-	}
-	mm[k] = v
-}
+func (c *cachingStore) write(f func() error) error { return c.cache.Write(f) }
 
 func cloneFunction(f *Function) *Function {
 	if f == nil {
@@ -131,14 +71,6 @@ func cloneFunction(f *Function) *Function {
 		n := *f.ReservedConcurrency
 		c.ReservedConcurrency = &n
 	}
-	return &c
-}
-
-func cloneAlias(a *Alias) *Alias {
-	if a == nil {
-		return nil
-	}
-	c := *a
 	return &c
 }
 
@@ -161,76 +93,50 @@ func cloneURL(u *URLConfig) *URLConfig {
 // Cached reads.
 
 func (c *cachingStore) Function(ctx context.Context, name string) (*Function, error) {
-	if f, ok := lookup(c, func() map[string]*Function { return c.fns }, name); ok {
-		return cloneFunction(f), nil
-	}
-	gen := c.generation()
-	f, err := c.s.Function(ctx, name)
-	if err == nil {
-		remember(c, gen, func() map[string]*Function { return c.fns }, name, cloneFunction(f))
-	}
-	return f, err
+	return readcache.Get(c.cache, cacheKey{method: "Function", name: name}, cloneFunction, func() (*Function, error) {
+		return c.s.Function(ctx, name)
+	})
 }
 
 func (c *cachingStore) Version(ctx context.Context, name string, version int) (*Function, error) {
-	k := versionKey{name, version}
-	if f, ok := lookup(c, func() map[versionKey]*Function { return c.versions }, k); ok {
-		return cloneFunction(f), nil
-	}
-	gen := c.generation()
-	f, err := c.s.Version(ctx, name, version)
-	if err == nil {
-		remember(c, gen, func() map[versionKey]*Function { return c.versions }, k, cloneFunction(f))
-	}
-	return f, err
+	return readcache.Get(c.cache, cacheKey{method: "Version", name: name, version: version}, cloneFunction, func() (*Function, error) {
+		return c.s.Version(ctx, name, version)
+	})
 }
 
 func (c *cachingStore) Alias(ctx context.Context, name, alias string) (*Alias, error) {
-	k := aliasKey{name, alias}
-	if a, ok := lookup(c, func() map[aliasKey]*Alias { return c.aliases }, k); ok {
-		return cloneAlias(a), nil
-	}
-	gen := c.generation()
-	a, err := c.s.Alias(ctx, name, alias)
-	if err == nil {
-		remember(c, gen, func() map[aliasKey]*Alias { return c.aliases }, k, cloneAlias(a))
-	}
-	return a, err
+	return readcache.Get(c.cache, cacheKey{method: "Alias", name: name, qualifier: alias}, readcache.Ptr[Alias], func() (*Alias, error) {
+		return c.s.Alias(ctx, name, alias)
+	})
 }
 
+// URLByID keeps only URLs that exist: unknown url-ids, which anyone can
+// send, do not fill the cache.
 func (c *cachingStore) URLByID(ctx context.Context, id string) (*URLConfig, error) {
-	if u, ok := lookup(c, func() map[string]*URLConfig { return c.urls }, id); ok {
-		return cloneURL(u), nil
-	}
-	gen := c.generation()
-	u, err := c.s.URLByID(ctx, id)
-	if err == nil {
-		// Only URLs that exist: unknown url-ids, which anyone can send,
-		// do not fill the cache.
-		remember(c, gen, func() map[string]*URLConfig { return c.urls }, id, cloneURL(u))
-	}
-	return u, err
+	return readcache.Get(c.cache, cacheKey{method: "URLByID", name: id}, cloneURL, func() (*URLConfig, error) {
+		return c.s.URLByID(ctx, id)
+	})
 }
 
+// FunctionPolicy also keeps that a function has no policy, as most have
+// none; only existing functions are asked about (by name and qualifier),
+// so this stays small.
 func (c *cachingStore) FunctionPolicy(ctx context.Context, name, qualifier string) (string, string, error) {
-	k := aliasKey{name, qualifier}
-	if p, ok := lookup(c, func() map[aliasKey]policyEntry { return c.policies }, k); ok {
-		if !p.found {
-			return "", "", ErrNotFound
-		}
-		return p.doc, p.revision, nil
+	p, err := readcache.Get(c.cache, cacheKey{method: "FunctionPolicy", name: name, qualifier: qualifier},
+		func(p policyEntry) policyEntry { return p }, func() (policyEntry, error) {
+			doc, rev, err := c.s.FunctionPolicy(ctx, name, qualifier)
+			if errors.Is(err, ErrNotFound) {
+				return policyEntry{}, nil
+			}
+			return policyEntry{doc: doc, revision: rev, found: err == nil}, err
+		})
+	if err != nil {
+		return "", "", err
 	}
-	gen := c.generation()
-	doc, rev, err := c.s.FunctionPolicy(ctx, name, qualifier)
-	switch {
-	case err == nil:
-		remember(c, gen, func() map[aliasKey]policyEntry { return c.policies }, k, policyEntry{doc: doc, revision: rev, found: true})
-	case errors.Is(err, ErrNotFound):
-		// Most functions have no policy. Only existing functions are
-		// asked about (by name and qualifier), so this stays small.
-		remember(c, gen, func() map[aliasKey]policyEntry { return c.policies }, k, policyEntry{})
+	if !p.found {
+		return "", "", ErrNotFound
 	}
-	return doc, rev, err
+	return p.doc, p.revision, nil
 }
 
 // Reads that are not cached.
