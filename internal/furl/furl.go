@@ -167,11 +167,11 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, urlID, path stri
 		if err != nil {
 			e := awserr.As(err)
 			if h.Throttle != nil && e.Code != awserr.CodeMissingAuthenticationToken {
-				keyID := ""
-				if a != nil {
-					keyID = a.AccessKeyID
+				keys := []string{"ip:" + clientIP(r)}
+				if a != nil && a.AccessKeyID != "" {
+					keys = append(keys, "key:"+a.AccessKeyID)
 				}
-				if h.Throttle("ip:"+clientIP(r), "key:"+keyID) {
+				if h.Throttle(keys...) {
 					// Throttled failures are counted and summarized by the
 					// server, not logged and recorded one by one.
 					entry.Suppress()
