@@ -101,7 +101,9 @@ func New(write, read *sql.DB, d *Dialect) *DB {
 	}
 	if d.CacheStatements {
 		wp.stmts = &stmtCache{db: write, m: map[string]*sql.Stmt{}}
-		rp.stmts = &stmtCache{db: read, m: map[string]*sql.Stmt{}}
+		if rp != wp {
+			rp.stmts = &stmtCache{db: read, m: map[string]*sql.Stmt{}}
+		}
 	}
 	return &DB{write: wp, read: rp, d: d, now: time.Now}
 }
