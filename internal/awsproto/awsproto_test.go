@@ -7,25 +7,38 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fnurl/fnurl/internal/awserr"
 	"github.com/fnurl/fnurl/internal/awsproto"
 )
 
 func TestNewRequestID(t *testing.T) {
-	re := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	re := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 	seen := map[string]bool{}
+	before := time.Now().UnixMilli()
+	prev := ""
 	for range 1000 {
 		id := awsproto.NewRequestID()
 		if !re.MatchString(id) {
-			t.Fatalf("NewRequestID() = %q, not a v4 UUID", id)
+			t.Fatalf("NewRequestID() = %q, not a version 7 UUID", id)
 		}
 		if seen[id] {
 			t.Fatalf("duplicate request ID %q", id)
 		}
 		seen[id] = true
+		// The first 48 bits are the time in milliseconds: IDs sort by it.
+		ms, err := strconv.ParseInt(id[:8]+id[9:13], 16, 64)
+		if err != nil || ms < before || ms > time.Now().UnixMilli() {
+			t.Fatalf("NewRequestID() = %q: time %d, want between %d and now", id, ms, before)
+		}
+		if prev != "" && id[:13] < prev[:13] {
+			t.Fatalf("%q sorts before the earlier %q", id, prev)
+		}
+		prev = id
 	}
 }
 
