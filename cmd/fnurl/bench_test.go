@@ -168,7 +168,7 @@ func echoURLs(b *testing.B, serveArgs ...string) (iamURL, noneURL string, creds 
 
 // getURL sends one GET to url, signed with creds unless they are nil, and
 // fails b unless the answer is 200.
-func getURL(b *testing.B, client *http.Client, url string, creds *sigv4.Credentials) {
+func getURL(b testing.TB, client *http.Client, url string, creds *sigv4.Credentials) {
 	req, _ := http.NewRequest("GET", url, nil)
 	if creds != nil {
 		if err := sigv4.Sign(req, "", *creds, "us-east-1", "lambda", time.Now()); err != nil {

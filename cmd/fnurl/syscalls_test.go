@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -83,21 +82,7 @@ func TestWarmInvokeSyscalls(t *testing.T) {
 	creds := sigv4.Credentials{AccessKeyID: aws.ToString(key.AccessKeyId), SecretAccessKey: aws.ToString(key.SecretAccessKey)}
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
-	call := func(i int) {
-		req, _ := http.NewRequest("GET", fnURL+"n/"+strconv.Itoa(i), nil)
-		if err := sigv4.Sign(req, "", creds, "us-east-1", "lambda", time.Now()); err != nil {
-			t.Fatal(err)
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("invocation %d: %d", i, resp.StatusCode)
-		}
-	}
+	call := func(i int) { getURL(t, client, fnURL+"n/"+strconv.Itoa(i), &creds) }
 	for i := range 100 { // warm: the environment, the caches, the prepared statements
 		call(i)
 	}
