@@ -101,16 +101,20 @@ func TestFunctionIsolation(t *testing.T) {
 	must(lc.CreateFunction(ctx, &lambdasdk.CreateFunctionInput{FunctionName: aws.String("hostile"), Runtime: types.RuntimePython312,
 		Handler: aws.String("lambda_function.lambda_handler"), Role: role.Arn, Timeout: aws.Int32(60), MemorySize: aws.Int32(1024),
 		Code: &types.FunctionCode{ZipFile: zipOf(t, map[string]string{"lambda_function.py": hostileFunction})}}))
-	call := func(event any, out any) {
+	callFn := func(name string, event any, out any) {
 		t.Helper()
 		payload, _ := json.Marshal(event)
-		res := must(lc.Invoke(ctx, &lambdasdk.InvokeInput{FunctionName: aws.String("hostile"), Payload: payload}))
+		res := must(lc.Invoke(ctx, &lambdasdk.InvokeInput{FunctionName: aws.String(name), Payload: payload}))
 		if res.FunctionError != nil {
 			t.Fatalf("%s: function error %s: %s", payload, aws.ToString(res.FunctionError), res.Payload)
 		}
 		if err := json.Unmarshal(res.Payload, out); err != nil {
 			t.Fatalf("%s: %v: %s", payload, err, res.Payload)
 		}
+	}
+	call := func(event any, out any) {
+		t.Helper()
+		callFn("hostile", event, out)
 	}
 
 	var who struct{ UID, GID, PGID int }
@@ -151,6 +155,31 @@ func TestFunctionIsolation(t *testing.T) {
 	for p, got := range signalled {
 		if got == "ok" {
 			t.Errorf("function may signal process %s", p)
+		}
+	}
+
+	// Another function's environment runs as another user: the hostile
+	// function can neither signal its processes nor read their /proc
+	// (whose environ holds that function's role credentials).
+	must(lc.CreateFunction(ctx, &lambdasdk.CreateFunctionInput{FunctionName: aws.String("neighbor"), Runtime: types.RuntimePython312,
+		Handler: aws.String("lambda_function.lambda_handler"), Role: role.Arn, Timeout: aws.Int32(60),
+		Code: &types.FunctionCode{ZipFile: zipOf(t, map[string]string{"lambda_function.py": hostileFunction})}}))
+	var neighbor struct{ UID, GID, PGID int }
+	callFn("neighbor", map[string]string{"op": "whoami"}, &neighbor)
+	if neighbor.UID == who.UID || neighbor.GID == who.GID || neighbor.UID == 0 {
+		t.Errorf("two functions run as uid %d/gid %d and uid %d/gid %d, want a user and group of their own each",
+			who.UID, who.GID, neighbor.UID, neighbor.GID)
+	}
+	np := strconv.Itoa(neighbor.PGID)
+	call(map[string]any{"op": "signal", "pids": []int{neighbor.PGID}}, &signalled)
+	if got := signalled[np]; got == "ok" || got == "" {
+		t.Errorf("function may signal the other function's process %s: %q", np, got)
+	}
+	neighborProc := []string{"/proc/" + np + "/environ", "/proc/" + np + "/mem", "/proc/" + np + "/cwd/"}
+	call(map[string]any{"op": "read", "paths": neighborProc}, &read)
+	for _, p := range neighborProc {
+		if got := read[p]; got == "ok" || got == "" {
+			t.Errorf("function read the other function's %s: %q", p, got)
 		}
 	}
 

@@ -163,8 +163,9 @@ func (m *Manager) start(fn *Function, rt *runtimeSpec, p *pool, req Request) (*e
 		return fail(err)
 	}
 	uid, gid := -1, -1
-	if c := m.iso.cred; c != nil {
-		uid, gid = int(c.Uid), int(c.Gid)
+	if m.iso.uids != nil {
+		uid = m.iso.uids.next()
+		gid = uid
 		os.Chown(e.tmp, uid, gid)
 	}
 	spec := shimSpec{

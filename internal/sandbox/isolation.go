@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -24,24 +24,34 @@ const noFile = 1024
 
 // isolation is what this machine lets us enforce.
 type isolation struct {
-	cred     *syscall.Credential // the function user, when running as root
-	memBase  string              // our cgroup v1 memory directory, or ""
-	pidsBase string              // our cgroup v1 pids directory, or ""
+	uids     *uidSeq // a user and group of its own per environment, when running as root
+	memBase  string  // our cgroup v1 memory directory, or ""
+	pidsBase string  // our cgroup v1 pids directory, or ""
 }
+
+// Execution environments run, when the server runs as root, each as a user
+// and group of its own: uidBase + n for the n-th environment the server
+// starts. No account has these IDs (the range is above the 100000-165535
+// that subordinate-ID setups hand out, and below 2^31), so a function can
+// read and write only what is open to everyone, and cannot signal, trace
+// or read /proc of the server or of another environment, even one of the
+// same function.
+const (
+	uidBase  = 0x7f000000
+	uidCount = 1 << 24
+)
+
+// uidSeq hands out environment user IDs. An ID is not reused in a server's
+// lifetime (before 2^24 environments have started), so a process that
+// outlived its environment cannot reach the next one.
+type uidSeq struct{ n atomic.Uint32 }
+
+func (u *uidSeq) next() int { return uidBase + int((u.n.Add(1)-1)%uidCount) }
 
 func detectIsolation(log *slog.Logger) isolation {
 	var iso isolation
 	if os.Geteuid() == 0 {
-		uid, gid := 65534, 65534
-		if u, err := user.Lookup("nobody"); err == nil {
-			if n, err := strconv.Atoi(u.Uid); err == nil {
-				uid = n
-			}
-			if n, err := strconv.Atoi(u.Gid); err == nil {
-				gid = n
-			}
-		}
-		iso.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		iso.uids = &uidSeq{}
 	}
 	own := ownCgroups()
 	for _, c := range []string{"memory", "pids"} {
@@ -60,8 +70,8 @@ func detectIsolation(log *slog.Logger) isolation {
 		}
 	}
 	user := "the server's own user"
-	if iso.cred != nil {
-		user = fmt.Sprintf("uid %d", iso.cred.Uid)
+	if iso.uids != nil {
+		user = fmt.Sprintf("a user per environment from uid %d", uidBase)
 	}
 	log.Info("sandbox: function isolation", "limits", limits, "user", user)
 	return iso

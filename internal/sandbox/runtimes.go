@@ -92,8 +92,8 @@ func (m *Manager) runtime(name string) (*runtimeSpec, error) {
 	if exe == "" {
 		prog := map[string]string{kindNode: "node", kindPython: "python3"}[kind]
 		who := ""
-		if m.iso.cred != nil {
-			who = fmt.Sprintf(" that the function user (uid %d) can run", m.iso.cred.Uid)
+		if m.iso.uids != nil {
+			who = " that every user can run (functions run as users of their own)"
 		}
 		return nil, &RuntimeError{Runtime: name, Kind: ErrRuntimeUnavailable,
 			Msg: fmt.Sprintf("The runtime %s needs %s, and this server has no %s%s.", name, prog, prog, who)}
@@ -138,7 +138,7 @@ func (m *Manager) findInterpreter(cands []string) string {
 		if r, err = filepath.Abs(r); err != nil {
 			continue
 		}
-		if m.iso.cred != nil && !executableByOthers(r) {
+		if m.iso.uids != nil && !executableByOthers(r) {
 			continue
 		}
 		if fi, err := os.Stat(r); err != nil || fi.Mode().Perm()&0o111 == 0 {

@@ -5,8 +5,9 @@
 // timeouts, memory and process limits, and captures logs.
 //
 // Isolation, in the order the machine allows it:
-//   - functions run as an unprivileged user (nobody, uid 65534) when the
-//     server runs as root, in their own process group, with Pdeathsig;
+//   - when the server runs as root, each environment runs as a user and
+//     group of its own (IDs from 0x7f000000, none reused while the server
+//     runs), in its own process group, with Pdeathsig;
 //   - with a writable cgroup v1 memory and pids hierarchy, each
 //     environment gets a cgroup under the server's own cgroup (read from
 //     /proc/self/cgroup) with memory.limit_in_bytes = MemorySize and
@@ -190,7 +191,7 @@ func NewManager(cfg Config) (*Manager, error) {
 	// traversable by it (a 0700 data directory), the code lives under a
 	// fresh directory in the system temp dir instead.
 	base := cfg.Dir
-	if m.iso.cred != nil && !traversableByOthers(base) {
+	if m.iso.uids != nil && !traversableByOthers(base) {
 		sweepTempDirs()
 		d, err := os.MkdirTemp("", fmt.Sprintf("fnurl-functions-%d-", os.Getpid()))
 		if err != nil {
