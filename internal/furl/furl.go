@@ -467,9 +467,9 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, cfg *lambda.URL
 					if pl.StatusCode >= 100 && pl.StatusCode <= 599 {
 						status = pl.StatusCode
 					}
-					for k, v := range pl.Headers {
-						header.Set(k, v)
-					}
+					// In document order, as for buffered responses, so
+					// that the answer does not depend on map order.
+					setPreludeHeaders(header, prelude[:i])
 					for _, c := range pl.Cookies {
 						header.Add("Set-Cookie", c)
 					}
@@ -496,6 +496,36 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, cfg *lambda.URL
 	corsHeaders(header, r, cfg.Cors)
 	w.WriteHeader(status)
 	copyFlush(w, br)
+}
+
+// setPreludeHeaders sets the headers of a stream's prelude, a JSON object
+// that encoding/json has decoded into a map[string]string, in the order
+// they appear: of two names differing only in case the later wins. As when
+// decoding into a struct, the member's key matches "headers" in any case
+// and the last such member counts.
+func setPreludeHeaders(h http.Header, prelude []byte) {
+	var raw []byte
+	eachMember(prelude, func(k, v []byte) error {
+		if strings.EqualFold(string(k), "headers") {
+			raw = v
+		}
+		return nil
+	})
+	if len(raw) == 0 || raw[0] != '{' {
+		return
+	}
+	eachMember(raw, func(k, v []byte) error {
+		var val []byte // null is the empty string
+		if v[0] == '"' {
+			s, err := unquote(v)
+			if err != nil {
+				return err
+			}
+			val = s
+		}
+		h.Set(string(k), string(val))
+		return nil
+	})
 }
 
 // copyFlush copies src to w, flushing after every read so the client sees

@@ -68,23 +68,7 @@ type members struct {
 // topMembers walks the top-level object of a valid JSON payload. ok is
 // false when a key cannot be decoded.
 func topMembers(p []byte) (m members, ok bool) {
-	i := skipSpace(p, 1)
-	for i < len(p) && p[i] != '}' {
-		end := skipString(p, i)
-		key := p[i:end]
-		if bytes.IndexByte(key, '\\') >= 0 {
-			k, err := unquote(key)
-			if err != nil {
-				return m, false
-			}
-			key = k
-		} else {
-			key = key[1 : len(key)-1]
-		}
-		i = skipSpace(p, end)
-		i = skipSpace(p, i+1) // the colon
-		vend := skipValue(p, i)
-		v := p[i:vend]
+	err := eachMember(p, func(key, v []byte) error {
 		switch string(key) {
 		case "statusCode":
 			m.statusCode = v
@@ -97,12 +81,43 @@ func topMembers(p []byte) (m members, ok bool) {
 		case "body":
 			m.body = v
 		}
-		i = skipSpace(p, vend)
-		if i < len(p) && p[i] == ',' {
-			i = skipSpace(p, i+1)
+		return nil
+	})
+	return m, err == nil
+}
+
+// eachMember calls fn with the decoded key and the raw value of each member
+// of obj, a valid JSON object, in the order they appear. It stops at the
+// first error.
+func eachMember(obj []byte, fn func(key, value []byte) error) error {
+	if len(obj) == 0 || obj[0] != '{' {
+		return errBadResponse
+	}
+	i := skipSpace(obj, 1)
+	for i < len(obj) && obj[i] != '}' {
+		end := skipString(obj, i)
+		key := obj[i:end]
+		if bytes.IndexByte(key, '\\') >= 0 || !utf8.Valid(key) {
+			k, err := unquote(key)
+			if err != nil {
+				return err
+			}
+			key = k
+		} else {
+			key = key[1 : len(key)-1]
+		}
+		i = skipSpace(obj, end)
+		i = skipSpace(obj, i+1) // the colon
+		vend := skipValue(obj, i)
+		if err := fn(key, obj[i:vend]); err != nil {
+			return err
+		}
+		i = skipSpace(obj, vend)
+		if i < len(obj) && obj[i] == ',' {
+			i = skipSpace(obj, i+1)
 		}
 	}
-	return m, true
+	return nil
 }
 
 func skipSpace(p []byte, i int) int {
@@ -266,20 +281,8 @@ func structured(m *members) (*Response, error) {
 	}
 	resp.Status = status
 	if !isNull(m.headers) {
-		var hs map[string]any
-		if err := json.Unmarshal(m.headers, &hs); err != nil {
-			return nil, errBadResponse
-		}
-		for k, v := range hs {
-			switch x := v.(type) {
-			case string:
-				resp.Header.Set(k, x)
-			case float64, bool:
-				b, _ := json.Marshal(x)
-				resp.Header.Set(k, string(b))
-			default:
-				return nil, errBadResponse
-			}
+		if err := setHeaders(resp.Header, m.headers); err != nil {
+			return nil, err
 		}
 	}
 	if !isNull(m.cookies) {
@@ -330,4 +333,41 @@ func structured(m *members) (*Response, error) {
 		}
 	}
 	return resp, nil
+}
+
+// setHeaders sets the members of the headers object raw on h in the order
+// they appear, so that of two names differing only in case (which are one
+// HTTP header) the later wins, every time. Values are strings, numbers
+// (written as encoding/json writes a float64) or booleans.
+func setHeaders(h http.Header, raw []byte) error {
+	if raw[0] != '{' {
+		return errBadResponse
+	}
+	return eachMember(raw, func(k, v []byte) error {
+		var val string
+		switch {
+		case v[0] == '"':
+			s, err := unquote(v)
+			if err != nil {
+				return errBadResponse
+			}
+			val = string(s)
+		case string(v) == "true", string(v) == "false":
+			val = string(v)
+		case v[0] == '-' || v[0] >= '0' && v[0] <= '9':
+			f, err := strconv.ParseFloat(string(v), 64)
+			if err != nil {
+				return errBadResponse
+			}
+			b, err := json.Marshal(f)
+			if err != nil {
+				return errBadResponse
+			}
+			val = string(b)
+		default:
+			return errBadResponse
+		}
+		h.Set(string(k), val)
+		return nil
+	})
 }

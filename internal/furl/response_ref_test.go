@@ -69,11 +69,22 @@ func structuredRef(obj map[string]json.RawMessage, sc json.RawMessage) (*Respons
 	}
 	resp.Status = status
 	if raw, ok := obj["headers"]; ok && string(raw) != "null" {
-		var hs map[string]any
-		if err := json.Unmarshal(raw, &hs); err != nil {
+		// Members are applied in document order: of two names that
+		// differ only in case, the later wins.
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 			return nil, errBadResponseRef
 		}
-		for k, v := range hs {
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return nil, errBadResponseRef
+			}
+			k := tok.(string)
+			var v any
+			if err := dec.Decode(&v); err != nil {
+				return nil, errBadResponseRef
+			}
 			switch x := v.(type) {
 			case string:
 				resp.Header.Set(k, x)
@@ -141,6 +152,7 @@ func FuzzMapResponseMatchesReference(f *testing.F) {
 		` {"statusCode" : 200 , "body" : "\"quoted\"" } `, `{"statusCode":200,"isBase64Encoded":"true","body":"x"}`,
 		`{"statusCode":200,"body":null,"headers":null,"cookies":null,"isBase64Encoded":null}`, `"\u00e9\n"`, `3.10`, `{"a":{"statusCode":1}}`,
 		"{\"statusCode\":200,\"body\":\"\xff\"}", `{"statusCode":200,"headers":{"a":[1]}}`, `{"statusCode":200,"cookies":[1]}`,
+		`{"statusCode":200,"headers":{"x-a":"1","X-A":"2","x-A":3}}`, `{"statusCode":200,"headers":{"a":1e400}}`, `{"statusCode":200,"headers":{"a":1e21,"b":-0.0000001}}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -34,25 +34,40 @@ func TestMapResponse(t *testing.T) {
 		{"status out of range", `{"statusCode":1000}`, 0, "", nil, true},
 		{"bad base64", `{"statusCode":200,"isBase64Encoded":true,"body":"***"}`, 0, "", nil, true},
 		{"empty", ``, 0, "", nil, true},
+		{"header names differing in case: the later wins", `{"statusCode":200,"headers":{"x-a":"1","X-A":"2","b":true,"B":false,"c":1e21,"C":2.5}}`, 200, "",
+			map[string][]string{"X-A": {"2"}, "B": {"false"}, "C": {"2.5"}}, false},
+		{"number header", `{"statusCode":200,"headers":{"c":1e21,"d":-0.0000001,"e":10}}`, 200, "", map[string][]string{"C": {"1e+21"}, "D": {"-1e-7"}, "E": {"10"}}, false},
+		{"header number out of range", `{"statusCode":200,"headers":{"c":1e400}}`, 0, "", nil, true},
+		{"null header", `{"statusCode":200,"headers":{"c":null}}`, 0, "", nil, true},
+		{"headers not an object", `{"statusCode":200,"headers":["c"]}`, 0, "", nil, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := MapResponse([]byte(tt.payload))
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("MapResponse(%s) error = %v, wantErr %v", tt.payload, err, tt.wantErr)
-			}
-			if err != nil {
-				return
-			}
-			if got.Status != tt.wantStatus || string(got.Body) != tt.wantBody {
-				t.Errorf("MapResponse(%s) = %d %q, want %d %q", tt.payload, got.Status, got.Body, tt.wantStatus, tt.wantBody)
-			}
-			for k, want := range tt.wantHeader {
-				if g := got.Header.Values(k); !reflect.DeepEqual(g, want) {
-					t.Errorf("header %s = %q, want %q", k, g, want)
-				}
+			// Repeated: the answer must not depend on map iteration order.
+			for range 20 {
+				checkMapResponse(t, tt.payload, tt.wantErr, tt.wantStatus, tt.wantBody, tt.wantHeader)
 			}
 		})
+	}
+}
+
+// checkMapResponse maps payload and compares the result with the wanted one.
+func checkMapResponse(t *testing.T, payload string, wantErr bool, wantStatus int, wantBody string, wantHeader map[string][]string) {
+	t.Helper()
+	got, err := MapResponse([]byte(payload))
+	if (err != nil) != wantErr {
+		t.Fatalf("MapResponse(%s) error = %v, wantErr %v", payload, err, wantErr)
+	}
+	if err != nil {
+		return
+	}
+	if got.Status != wantStatus || string(got.Body) != wantBody {
+		t.Fatalf("MapResponse(%s) = %d %q, want %d %q", payload, got.Status, got.Body, wantStatus, wantBody)
+	}
+	for k, want := range wantHeader {
+		if g := got.Header.Values(k); !reflect.DeepEqual(g, want) {
+			t.Fatalf("MapResponse(%s): header %s = %q, want %q", payload, k, g, want)
+		}
 	}
 }
 
