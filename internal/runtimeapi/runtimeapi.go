@@ -20,6 +20,15 @@
 //
 // A Server hands one invocation at a time to the runtime: Invoke blocks
 // until the runtime asks for the next event and answers it.
+//
+// The server speaks HTTP/1.1 itself (requests are parsed by
+// http.ReadRequest) rather than through net/http's Server, to keep the
+// warm invoke path short: a GET /next is answered by the goroutine that
+// calls Invoke, writing straight to the runtime's connection, while the
+// connection's own goroutine goes back to reading it, which is how a
+// runtime that hangs up is noticed. net/http would park the connection's
+// goroutine in the handler, start a second goroutine to watch the
+// connection, and hand the invocation from one goroutine to another.
 package runtimeapi
 
 import (
@@ -32,7 +41,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -127,15 +135,19 @@ type call struct {
 
 // Server is the Runtime API of one execution environment.
 type Server struct {
-	ln   net.Listener
-	srv  *http.Server
-	next chan *call
+	ln        net.Listener
+	authorize func(net.Conn) bool
 
 	ready     chan struct{} // closed on the first /next
 	readyOnce sync.Once
 	initErr   chan *InitError // buffered 1
 
+	// kick wakes an Invoke waiting for a runtime to ask for an event.
+	kick chan struct{} // buffered 1
+
 	mu      sync.Mutex
+	waiting []*conn // connections whose GET /next is unanswered, oldest first
+	conns   map[*conn]struct{}
 	cur     *call // handed to the runtime, not yet answered
 	failErr error
 	failed  chan struct{}
@@ -152,24 +164,17 @@ func New(authorize func(net.Conn) bool) (*Server, error) {
 	}
 	s := newServer()
 	s.ln = ln
-	if authorize != nil {
-		ln = &authListener{Listener: ln, authorize: authorize}
-	}
-	s.srv = &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          nil,
-	}
-	go s.srv.Serve(ln)
+	s.authorize = authorize
+	go s.serve()
 	return s, nil
 }
 
 func newServer() *Server {
 	return &Server{
-		next:    make(chan *call),
 		ready:   make(chan struct{}),
 		initErr: make(chan *InitError, 1),
+		kick:    make(chan struct{}, 1),
+		conns:   map[*conn]struct{}{},
 		failed:  make(chan struct{}),
 	}
 }
@@ -204,10 +209,16 @@ func (s *Server) Fail(err error) {
 // connections.
 func (s *Server) Close() error {
 	s.Fail(ErrClosed)
-	if s.srv == nil {
-		return nil
+	var err error
+	if s.ln != nil {
+		err = s.ln.Close()
 	}
-	return s.srv.Close()
+	s.mu.Lock()
+	for c := range s.conns {
+		c.nc.Close()
+	}
+	s.mu.Unlock()
+	return err
 }
 
 func (s *Server) err() error {
@@ -221,12 +232,41 @@ func (s *Server) err() error {
 // streamed answer it returns as soon as the stream starts.
 func (s *Server) Invoke(ctx context.Context, inv Invocation) (*Result, error) {
 	c := &call{inv: inv, done: make(chan *Result, 1)}
-	select {
-	case s.next <- c:
-	case <-ctx.Done():
-		return nil, context.Cause(ctx)
-	case <-s.failed:
-		return nil, fmt.Errorf("%w: %w", ErrNotDelivered, s.err())
+	for delivered := false; !delivered; {
+		s.mu.Lock()
+		if s.failErr != nil {
+			err := s.failErr
+			s.mu.Unlock()
+			return nil, fmt.Errorf("%w: %w", ErrNotDelivered, err)
+		}
+		if len(s.waiting) == 0 {
+			s.mu.Unlock()
+			select {
+			case <-s.kick:
+				continue
+			case <-ctx.Done():
+				return nil, context.Cause(ctx)
+			case <-s.failed:
+				continue
+			}
+		}
+		cn := s.waiting[0]
+		s.waiting = s.waiting[1:]
+		more := len(s.waiting) > 0
+		s.cur = c
+		s.mu.Unlock()
+		if more {
+			s.wake()
+		}
+		// The answer to the runtime's GET /next is written here, on the
+		// caller's goroutine. A connection that cannot take it is closed
+		// and the invocation goes to the next runtime that asks.
+		if err := cn.writeNext(&c.inv); err != nil {
+			cn.nc.Close()
+			s.drop(c)
+			continue
+		}
+		delivered = true
 	}
 	select {
 	case r := <-c.done:
@@ -245,6 +285,14 @@ func (s *Server) Invoke(ctx context.Context, inv Invocation) (*Result, error) {
 	}
 }
 
+// wake lets one Invoke waiting for a runtime look again.
+func (s *Server) wake() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
 func (s *Server) drop(c *call) {
 	s.mu.Lock()
 	if s.cur == c {
@@ -255,7 +303,7 @@ func (s *Server) drop(c *call) {
 
 const prefix = "/2018-06-01/runtime/"
 
-// ServeHTTP routes the Runtime API.
+// ServeHTTP routes the Runtime API's requests other than GET /next.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p, ok := strings.CutPrefix(r.URL.Path, prefix)
 	if !ok {
@@ -264,11 +312,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case p == "invocation/next":
-		if r.Method != http.MethodGet {
-			writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "Method Not Allowed")
-			return
-		}
-		s.handleNext(w, r)
+		// GET is answered by the connection (see serveConn).
+		writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "Method Not Allowed")
 	case p == "init/error":
 		if r.Method != http.MethodPost {
 			writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "Method Not Allowed")
@@ -294,39 +339,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeError(w, http.StatusNotFound, "InvalidPath", "Not Found")
 	}
-}
-
-func (s *Server) handleNext(w http.ResponseWriter, r *http.Request) {
-	s.readyOnce.Do(func() { close(s.ready) })
-	var c *call
-	select {
-	case c = <-s.next:
-	case <-r.Context().Done():
-		return
-	case <-s.failed:
-		writeError(w, http.StatusGone, "RuntimeGone", "The environment is shutting down")
-		return
-	}
-	s.mu.Lock()
-	s.cur = c
-	s.mu.Unlock()
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set(HeaderRequestID, c.inv.RequestID)
-	h.Set(HeaderDeadlineMs, strconv.FormatInt(c.inv.Deadline.UnixMilli(), 10))
-	h.Set(HeaderFunctionARN, c.inv.FunctionARN)
-	if c.inv.TraceID != "" {
-		h.Set(HeaderTraceID, c.inv.TraceID)
-	}
-	if c.inv.ClientContext != "" {
-		h.Set(HeaderClientContext, c.inv.ClientContext)
-	}
-	if c.inv.CognitoIdentity != "" {
-		h.Set(HeaderCognitoIdentity, c.inv.CognitoIdentity)
-	}
-	h.Set("Content-Length", strconv.Itoa(len(c.inv.Payload)))
-	w.WriteHeader(http.StatusOK)
-	w.Write(c.inv.Payload)
 }
 
 // take returns the current call if its id is id and marks it answered.
@@ -506,21 +518,3 @@ func writeError(w http.ResponseWriter, code int, typ, msg string) {
 // be reused.
 func drain(r io.Reader) { io.Copy(io.Discard, io.LimitReader(r, MaxResponse)) }
 
-// authListener drops connections that authorize refuses.
-type authListener struct {
-	net.Listener
-	authorize func(net.Conn) bool
-}
-
-func (l *authListener) Accept() (net.Conn, error) {
-	for {
-		c, err := l.Listener.Accept()
-		if err != nil {
-			return nil, err
-		}
-		if l.authorize(c) {
-			return c, nil
-		}
-		c.Close()
-	}
-}

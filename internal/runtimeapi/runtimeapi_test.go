@@ -1,15 +1,18 @@
 package runtimeapi
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
-	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -250,62 +253,212 @@ func TestTooLarge(t *testing.T) {
 	}
 }
 
-// FuzzHandler posts arbitrary methods, paths, headers and bodies to the
-// Runtime API, with and without an invocation pending: nothing may panic
-// and every answer is JSON with a known status.
-func FuzzHandler(f *testing.F) {
-	f.Add("POST", "/2018-06-01/runtime/invocation/id/response", "", []byte(`"x"`), true)
-	f.Add("POST", "/2018-06-01/runtime/invocation/id/error", "Err", []byte(`{"errorType":1}`), true)
-	f.Add("POST", "/2018-06-01/runtime/invocation/id/response", "streaming", []byte("chunk"), true)
-	f.Add("POST", "/2018-06-01/runtime/init/error", "T", []byte("{"), false)
-	f.Add("GET", "/2018-06-01/runtime/invocation/next", "", []byte(nil), false)
-	f.Add("POST", "/2018-06-01/runtime/invocation//response", "", []byte(nil), false)
-	f.Add("PUT", "/2018-06-01/runtime/invocation/a/b/c/error", "\x00", []byte("\xff"), true)
-	f.Fuzz(func(t *testing.T, method, path, hdr string, body []byte, pending bool) {
+// socketPair returns the two ends of a connected Unix stream socket: the
+// client's can be half-closed, and neither leaves a TIME_WAIT behind.
+func socketPair(t testing.TB) (*net.UnixConn, net.Conn) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns [2]net.Conn
+	for i, fd := range fds {
+		f := os.NewFile(uintptr(fd), "socketpair")
+		c, err := net.FileConn(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns[i] = c
+	}
+	return conns[0].(*net.UnixConn), conns[1]
+}
+
+// exchange sends raw to a connection of s and returns what s answers
+// until it closes the connection, after the client has half-closed its
+// side. An Invoke answers any GET /next, and when pending an invocation
+// with ID "id" awaits its response.
+func exchange(t testing.TB, s *Server, raw []byte, pending bool) []byte {
+	cli, srv := socketPair(t)
+	defer cli.Close()
+	c := s.newConn(srv)
+	served := make(chan struct{})
+	go func() { c.serve(); close(served) }()
+	ctx, cancel := context.WithCancel(context.Background())
+	invoked := make(chan struct{})
+	defer func() { cancel(); <-invoked }()
+	if pending {
+		pc := &call{inv: Invocation{RequestID: "id"}, done: make(chan *Result, 1)}
+		s.mu.Lock()
+		s.cur = pc
+		s.mu.Unlock()
+		go func() {
+			select {
+			case r := <-pc.done:
+				if r.Stream != nil {
+					io.Copy(io.Discard, r.Stream)
+					r.Stream.Close()
+				}
+			case <-ctx.Done():
+			}
+		}()
+	}
+	go func() {
+		defer close(invoked)
+		r, err := s.Invoke(ctx, Invocation{RequestID: "n", Payload: []byte(`{}`), Deadline: time.Now().Add(time.Minute), ClientContext: "a\r\nX-Injected: 1"})
+		if err == nil && r.Stream != nil {
+			io.Copy(io.Discard, r.Stream)
+			r.Stream.Close()
+		}
+	}()
+	go func() {
+		cli.Write(raw)
+		cli.CloseWrite()
+	}()
+	cli.SetReadDeadline(time.Now().Add(10 * time.Second))
+	out, err := io.ReadAll(cli)
+	if err != nil && !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("reading the answers: %v", err)
+	}
+	select {
+	case <-served:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the connection is still served after the client hung up")
+	}
+	return out
+}
+
+// FuzzConn sends arbitrary bytes to a Runtime API connection, with and
+// without an invocation pending: nothing may panic, the connection must
+// end when the client hangs up, and every answer must be a well-formed
+// HTTP response with a known status, JSON, and no header but those sent.
+func FuzzConn(f *testing.F) {
+	req := func(method, path string, h string, body string) []byte {
+		return []byte(method + " " + path + " HTTP/1.1\r\nHost: x\r\n" + h + "Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body)
+	}
+	f.Add(req("POST", "/2018-06-01/runtime/invocation/id/response", "", `"x"`), true)
+	f.Add(req("POST", "/2018-06-01/runtime/invocation/id/error", "Lambda-Runtime-Function-Error-Type: Err\r\n", `{"errorType":1}`), true)
+	f.Add([]byte("POST /2018-06-01/runtime/invocation/id/response HTTP/1.1\r\nHost: x\r\nLambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\nTrailer: Lambda-Runtime-Function-Error-Type\r\n\r\n5\r\nchunk\r\n0\r\nLambda-Runtime-Function-Error-Type: E\r\n\r\n"), true)
+	f.Add(req("POST", "/2018-06-01/runtime/init/error", "Lambda-Runtime-Function-Error-Type: T\r\n", "{"), false)
+	f.Add(req("GET", "/2018-06-01/runtime/invocation/next", "", ""), false)
+	f.Add(append(req("GET", "/2018-06-01/runtime/invocation/next", "", ""), req("POST", "/2018-06-01/runtime/invocation/n/response", "", `1`)...), false)
+	f.Add(req("POST", "/2018-06-01/runtime/invocation//response", "Expect: 100-continue\r\n", "ab"), false)
+	f.Add(req("PUT", "/2018-06-01/runtime/invocation/a/b/c/error", "X: \x00\r\n", "\xff"), true)
+	f.Add([]byte("GET / HTTP/1.0\r\n\r\nGET /x HTTP/1.1\r\nHost: y\r\n\r\n"), false)
+	f.Add([]byte("\r\n\r\nGARBAGE\r\n\r\n"), false)
+	f.Fuzz(func(t *testing.T, raw []byte, pending bool) {
 		s := newServer()
-		defer s.Fail(ErrClosed)
-		stop := make(chan struct{})
-		defer close(stop)
-		if pending {
-			c := &call{inv: Invocation{RequestID: "id"}, done: make(chan *Result, 1)}
-			s.cur = c
-			go func() {
-				select {
-				case r := <-c.done:
-					if r.Stream != nil {
-						io.Copy(io.Discard, r.Stream)
-						r.Stream.Close()
-					}
-				case <-stop:
-				}
-			}()
-		}
-		if !strings.HasPrefix(path, "/") {
-			path = "/" + path
-		}
-		req := httptest.NewRequest("GET", "/", bytes.NewReader(body))
-		req.Method = method
-		req.URL.Path = path
-		req.Header.Set(HeaderErrorType, hdr)
-		req.Header.Set(HeaderResponseMode, hdr)
-		if strings.HasSuffix(path, "/next") && method == "GET" {
-			// /next waits for an invocation: give it one to hand over.
-			go func() {
-				select {
-				case s.next <- &call{inv: Invocation{RequestID: "n"}, done: make(chan *Result, 1)}:
-				case <-stop:
-				}
-			}()
-		}
-		w := httptest.NewRecorder()
-		s.ServeHTTP(w, req)
-		switch w.Code {
-		case 200, 202, 400, 404, 405, 410, 413:
-		default:
-			t.Fatalf("status %d", w.Code)
-		}
-		if w.Code != 200 && !json.Valid(w.Body.Bytes()) {
-			t.Fatalf("non-JSON answer %q", w.Body.String())
+		defer s.Close()
+		br := bufio.NewReader(bytes.NewReader(exchange(t, s, raw, pending)))
+		for {
+			if _, err := br.Peek(1); err == io.EOF {
+				return
+			}
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatalf("malformed answer: %v", err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatalf("answer body: %v", err)
+			}
+			switch resp.StatusCode {
+			case 100:
+				continue
+			case 200, 202, 400, 404, 405, 410, 413, 431:
+			default:
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			if !json.Valid(body) {
+				t.Fatalf("non-JSON answer %q", body)
+			}
+			if resp.Header.Get("X-Injected") != "" {
+				t.Fatalf("a header was injected: %v", resp.Header)
+			}
 		}
 	})
+}
+
+// TestRuntimeHangsUp checks that a connection whose GET /next was never
+// answered is forgotten as soon as the runtime closes it: the next
+// invocation goes to the runtime's new connection, not to the dead one.
+func TestRuntimeHangsUp(t *testing.T) {
+	s := start(t)
+	waiting := func() int {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return len(s.waiting)
+	}
+	until := func(want int) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); waiting() != want; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d connections waiting, want %d", waiting(), want)
+			}
+		}
+	}
+	old, err := net.Dial("tcp", s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(old, "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+	until(1)
+	old.Close()
+	until(0)
+
+	done := make(chan *Result, 1)
+	go func() {
+		r, err := s.Invoke(context.Background(), Invocation{RequestID: "r1", Payload: []byte(`"p"`), Deadline: time.Now().Add(time.Minute)})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- r
+	}()
+	rt := newRuntime(t, s)
+	resp, body := rt.next()
+	if id := resp.Header.Get(HeaderRequestID); id != "r1" || string(body) != `"p"` {
+		t.Fatalf("next = %s %q", id, body)
+	}
+	if code, _ := rt.post("/invocation/r1/response", strings.NewReader(`"ok"`), nil); code != http.StatusAccepted {
+		t.Fatalf("response: %d", code)
+	}
+	if r := <-done; r == nil || string(r.Payload) != `"ok"` {
+		t.Fatalf("Invoke = %+v", r)
+	}
+}
+
+// TestExpectContinue checks that a runtime asking for 100 Continue before
+// sending its response body (as libcurl does for large bodies) gets it.
+func TestExpectContinue(t *testing.T) {
+	s := start(t)
+	done := make(chan *Result, 1)
+	go func() {
+		r, _ := s.Invoke(context.Background(), Invocation{RequestID: "c1", Deadline: time.Now().Add(time.Minute)})
+		done <- r
+	}()
+	c, err := net.Dial("tcp", s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	io.WriteString(c, "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("next: %v %v", resp, err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	io.WriteString(c, "POST /2018-06-01/runtime/invocation/c1/response HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n")
+	resp, err = http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusContinue {
+		t.Fatalf("before the body: %v %v, want 100 Continue", resp, err)
+	}
+	io.WriteString(c, `"ok"`)
+	resp, err = http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("after the body: %v %v, want 202", resp, err)
+	}
+	if r := <-done; r == nil || string(r.Payload) != `"ok"` {
+		t.Fatalf("Invoke = %+v", r)
+	}
 }

@@ -1,0 +1,263 @@
+package runtimeapi
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// maxHeaderBytes bounds a request's line and headers.
+const maxHeaderBytes = 64 << 10
+
+// maxDrain is how much of a request body a handler left unread is
+// discarded to keep the connection; a longer rest closes it.
+const maxDrain = MaxResponse + 1
+
+// bigPayload is the size from which writing an event gets a deadline: a
+// runtime that stops reading could otherwise hold Invoke forever.
+const bigPayload = 64 << 10
+
+// conn is one connection from the runtime.
+type conn struct {
+	s  *Server
+	nc net.Conn
+	lr io.LimitedReader // under br: bounds the request line and headers
+	br *bufio.Reader
+
+	wmu sync.Mutex // guards bw: Invoke writes the answer to GET /next
+	bw  *bufio.Writer
+}
+
+// serve accepts the runtime's connections until the listener closes.
+func (s *Server) serve() {
+	for {
+		nc, err := s.ln.Accept()
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				continue
+			}
+			return
+		}
+		if s.authorize != nil && !s.authorize(nc) {
+			nc.Close()
+			continue
+		}
+		c := s.newConn(nc)
+		if c == nil {
+			return
+		}
+		go c.serve()
+	}
+}
+
+// newConn tracks nc, or closes it and returns nil after Close.
+func (s *Server) newConn(nc net.Conn) *conn {
+	c := &conn{s: s, nc: nc}
+	c.lr.R = nc
+	c.br = bufio.NewReaderSize(&c.lr, 8<<10)
+	c.bw = bufio.NewWriterSize(nc, 8<<10)
+	s.mu.Lock()
+	closed := s.failErr == ErrClosed
+	if !closed {
+		s.conns[c] = struct{}{}
+	}
+	s.mu.Unlock()
+	if closed {
+		nc.Close()
+		return nil
+	}
+	return c
+}
+
+// serve reads the connection's requests one after the other. A GET /next
+// leaves the connection waiting for Invoke to answer it; reading goes on,
+// so that a runtime hanging up is noticed at once.
+func (c *conn) serve() {
+	s := c.s
+	defer func() {
+		s.mu.Lock()
+		s.unwait(c)
+		delete(s.conns, c)
+		s.mu.Unlock()
+		c.nc.Close()
+	}()
+	for {
+		c.lr.N = maxHeaderBytes
+		r, err := http.ReadRequest(c.br)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				code, msg := http.StatusBadRequest, "Bad Request"
+				if c.lr.N <= 0 {
+					code, msg = http.StatusRequestHeaderFieldsTooLarge, "Request Header Fields Too Large"
+				}
+				c.respond(code, http.Header{"Connection": {"close"}}, ErrorJSON("InvalidRequest", msg))
+			}
+			return
+		}
+		c.lr.N = math.MaxInt64
+		s.mu.Lock()
+		pending := slices.Contains(s.waiting, c)
+		s.mu.Unlock()
+		if pending {
+			// A request sent before its GET /next was answered: the
+			// answers would be out of order.
+			return
+		}
+		if r.Method == http.MethodGet && r.URL.Path == prefix+"invocation/next" {
+			if n, err := io.Copy(io.Discard, io.LimitReader(r.Body, maxDrain)); err != nil || n == maxDrain {
+				return
+			}
+			// Connection: close is not honoured here: the connection
+			// stays open for Invoke's answer, and the runtime closes it.
+			if !s.await(c) {
+				c.respond(http.StatusGone, nil, ErrorJSON("RuntimeGone", "The environment is shutting down"))
+				return
+			}
+			continue
+		}
+		if r.Header.Get("Expect") == "100-continue" && r.ContentLength != 0 {
+			c.wmu.Lock()
+			c.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
+			err := c.bw.Flush()
+			c.wmu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+		w := &response{header: http.Header{}, code: http.StatusOK}
+		s.ServeHTTP(w, r)
+		// The body must be read to its end before the next request.
+		n, err := io.Copy(io.Discard, io.LimitReader(r.Body, maxDrain))
+		keep := err == nil && n < maxDrain && !r.Close
+		if !keep {
+			w.header.Set("Connection", "close")
+		}
+		if c.respond(w.code, w.header, w.body) != nil || !keep {
+			return
+		}
+	}
+}
+
+// await registers c as waiting for an event. It reports false when the
+// environment has failed.
+func (s *Server) await(c *conn) bool {
+	s.readyOnce.Do(func() { close(s.ready) })
+	s.mu.Lock()
+	if s.failErr != nil {
+		s.mu.Unlock()
+		return false
+	}
+	s.waiting = append(s.waiting, c)
+	s.mu.Unlock()
+	s.wake()
+	return true
+}
+
+// unwait removes c from the waiting connections. s.mu is held.
+func (s *Server) unwait(c *conn) {
+	if i := slices.Index(s.waiting, c); i >= 0 {
+		s.waiting = slices.Delete(s.waiting, i, i+1)
+	}
+}
+
+// writeNext answers the connection's GET /next with inv.
+func (c *conn) writeNext(inv *Invocation) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if len(inv.Payload) > bigPayload && !inv.Deadline.IsZero() {
+		c.nc.SetWriteDeadline(inv.Deadline)
+		defer c.nc.SetWriteDeadline(time.Time{})
+	}
+	b := c.bw
+	b.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+	writeHeader(b, HeaderRequestID, inv.RequestID)
+	writeHeader(b, HeaderDeadlineMs, strconv.FormatInt(inv.Deadline.UnixMilli(), 10))
+	writeHeader(b, HeaderFunctionARN, inv.FunctionARN)
+	if inv.TraceID != "" {
+		writeHeader(b, HeaderTraceID, inv.TraceID)
+	}
+	if inv.ClientContext != "" {
+		writeHeader(b, HeaderClientContext, inv.ClientContext)
+	}
+	if inv.CognitoIdentity != "" {
+		writeHeader(b, HeaderCognitoIdentity, inv.CognitoIdentity)
+	}
+	b.WriteString("Content-Length: ")
+	b.WriteString(strconv.Itoa(len(inv.Payload)))
+	b.WriteString("\r\n\r\n")
+	b.Write(inv.Payload)
+	return b.Flush()
+}
+
+// respond writes a whole response.
+func (c *conn) respond(code int, h http.Header, body []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	b := c.bw
+	b.WriteString("HTTP/1.1 ")
+	b.WriteString(strconv.Itoa(code))
+	b.WriteByte(' ')
+	b.WriteString(http.StatusText(code))
+	b.WriteString("\r\n")
+	if h.Get("Content-Type") == "" {
+		b.WriteString("Content-Type: application/json\r\n")
+	}
+	for k, vs := range h {
+		if k == "Content-Length" {
+			continue
+		}
+		for _, v := range vs {
+			writeHeader(b, k, v)
+		}
+	}
+	b.WriteString("Content-Length: ")
+	b.WriteString(strconv.Itoa(len(body)))
+	b.WriteString("\r\n\r\n")
+	b.Write(body)
+	return b.Flush()
+}
+
+// headerValue keeps a header on its line, as net/http does: CR and LF
+// become spaces.
+var headerValue = strings.NewReplacer("\r", " ", "\n", " ")
+
+func writeHeader(b *bufio.Writer, k, v string) {
+	b.WriteString(k)
+	b.WriteString(": ")
+	if strings.ContainsAny(v, "\r\n") {
+		v = headerValue.Replace(v)
+	}
+	b.WriteString(v)
+	b.WriteString("\r\n")
+}
+
+// response collects a handler's answer, which is small: the event, the
+// only large body the Runtime API sends, is written by writeNext.
+type response struct {
+	header http.Header
+	code   int
+	wrote  bool
+	body   []byte
+}
+
+func (w *response) Header() http.Header { return w.header }
+
+func (w *response) WriteHeader(code int) {
+	if !w.wrote {
+		w.code, w.wrote = code, true
+	}
+}
+
+func (w *response) Write(p []byte) (int, error) {
+	w.wrote = true
+	w.body = append(w.body, p...)
+	return len(p), nil
+}
