@@ -517,4 +517,3 @@ func writeError(w http.ResponseWriter, code int, typ, msg string) {
 // drain discards a bounded amount of an unread body so the connection can
 // be reused.
 func drain(r io.Reader) { io.Copy(io.Discard, io.LimitReader(r, MaxResponse)) }
-
