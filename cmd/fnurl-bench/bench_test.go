@@ -227,7 +227,7 @@ func TestReport(t *testing.T) {
 		t.Errorf("server CPU = %v µs/request, want 100 (one tick per 100 requests)", s.srvCPU)
 	}
 	md := r.markdown()
-	for _, want := range []string{"| url-iam | 1 | 2500 | 250 | 500 |", "p50 ≤ 4× hello p50 | 3.50× (median of per-repetition ratios) | yes",
+	for _, want := range []string{"| url-iam | 1 | 2500 | 250 | 500 |", "AWS_IAM URL, echo function, c=1: p50 ≤ 4× hello-server p50 | 3.50× (median of per-repetition ratios) | yes",
 		"0.5× RIE's p50 (RIE: 638 µs, issue's figure) | 250 µs = 0.39× 638 µs | yes", "| url-none | 1 | 2600 | 235 | 470 |", "not measured by this command",
 		"| ≤ 2 MB server-side per warm execution environment | ≤ 0.25 MB (upper bound) | yes |", "| ≤ 30 MB RSS idle | 15.0 MB when started"} {
 		if !strings.Contains(md, want) {

@@ -3,7 +3,8 @@
 // server (the ceiling for any HTTP request here), and a fnurl server built
 // from this checkout, with a temporary data directory, running the Go echo
 // function (internal/testfunctions/echo, aws-lambda-go) behind an AWS_IAM
-// function URL and a NONE one. Both servers are child processes, so their
+// function URL and a NONE one, and the Go hello function
+// (internal/testfunctions/hello) behind an AWS_IAM URL. Both servers are child processes, so their
 // CPU time comes from /proc/<pid>/stat and their context switches from the
 // voluntary_ctxt_switches and nonvoluntary_ctxt_switches of each thread;
 // the function's processes are the fnurl server's children.
@@ -15,6 +16,9 @@
 //	hello        GET on the net/http hello server (the ceiling)
 //	url-none     GET on the NONE function URL
 //	url-iam      GET on the AWS_IAM function URL: one signed request, replayed
+//	url-iam-hello  the same on the hello function's AWS_IAM URL (the echo
+//	             function returns its 1.5 KB event; hello, the walkthrough's
+//	             function, returns "Hello from Lambda!")
 //	invoke       the Lambda Invoke API, one signed request replayed
 //	url-reject   the AWS_IAM URL with a wrong signature (403, or 429 once throttled)
 //	iam-getuser  IAM GetUser through aws-sdk-go-v2
@@ -346,7 +350,11 @@ func (b *bench) start(ctx context.Context, root string) error {
 			return err
 		}
 	}
-	zipFile, err := functionZip(root, b.tmp)
+	zipFile, err := functionZip(root, b.tmp, "echo")
+	if err != nil {
+		return err
+	}
+	helloZip, err := functionZip(root, b.tmp, "hello")
 	if err != nil {
 		return err
 	}
@@ -372,7 +380,7 @@ func (b *bench) start(ctx context.Context, root string) error {
 	if cfg.fnGOMAXPROCS != "" {
 		fnEnv = map[string]string{"GOMAXPROCS": cfg.fnGOMAXPROCS}
 	}
-	if b.fx, err = setUp(ctx, b.fnurl, dataDir, zipFile, fnEnv); err != nil {
+	if b.fx, err = setUp(ctx, b.fnurl, dataDir, zipFile, helloZip, fnEnv); err != nil {
 		return err
 	}
 	if cfg.compareBin != "" {
@@ -389,7 +397,7 @@ func (b *bench) start(ctx context.Context, root string) error {
 		if cfg.compareFnProcs != "" {
 			fnEnvB = map[string]string{"GOMAXPROCS": cfg.compareFnProcs}
 		}
-		if b.fxB, err = setUp(ctx, b.fnurlB, dirB, zipFile, fnEnvB); err != nil {
+		if b.fxB, err = setUp(ctx, b.fnurlB, dirB, zipFile, helloZip, fnEnvB); err != nil {
 			return fmt.Errorf("server B: %w", err)
 		}
 	}
@@ -461,6 +469,8 @@ func (b *bench) targets() ([]*target, error) {
 			{name: "url-none" + suffix, desc: "function URL, auth NONE" + what, server: fx.server, fnurl: true, ops: raw(fx.server, get(fx.noneURL), isOK)},
 			{name: "url-iam" + suffix, desc: "function URL, auth AWS_IAM (SigV4 + policy)" + what, server: fx.server, fnurl: true,
 				ops: raw(fx.server, func() ([]byte, error) { return b.signedRequest(fx, "GET", fx.iamURL, nil, fx.userSecret) }, isOK)},
+			{name: "url-iam-hello" + suffix, desc: "function URL, auth AWS_IAM, of the hello function (answers \"Hello from Lambda!\")" + what, server: fx.server, fnurl: true,
+				ops: raw(fx.server, func() ([]byte, error) { return b.signedRequest(fx, "GET", fx.helloURL, nil, fx.userSecret) }, isOK)},
 			{name: "invoke" + suffix, desc: "Lambda Invoke API (SigV4 + policy)" + what, server: fx.server, fnurl: true,
 				ops: raw(fx.server, func() ([]byte, error) { return b.signedRequest(fx, "POST", invokeURL, payload, fx.userSecret) }, isOK)},
 		}

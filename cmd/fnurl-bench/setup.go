@@ -76,11 +76,11 @@ func goBuild(root, pkg, out string, env ...string) error {
 	return nil
 }
 
-// functionZip builds internal/testfunctions/echo as a provided.al2023
-// bootstrap and zips it.
-func functionZip(root, dir string) ([]byte, error) {
+// functionZip builds the Go function in pkg (under internal/testfunctions)
+// as a provided.al2023 bootstrap and zips it.
+func functionZip(root, dir, pkg string) ([]byte, error) {
 	bin := filepath.Join(dir, "bootstrap")
-	if err := goBuild(root, "./internal/testfunctions/echo", bin, "CGO_ENABLED=0"); err != nil {
+	if err := goBuild(root, "./internal/testfunctions/"+pkg, bin, "CGO_ENABLED=0"); err != nil {
 		return nil, err
 	}
 	b, err := os.ReadFile(bin)
@@ -168,11 +168,13 @@ func serveHello() error {
 }
 
 // fixture is the fnurl side of the benchmark: a server with the echo
-// function behind two URLs and a user allowed to call them.
+// function behind two URLs, the hello function behind an AWS_IAM one, and a
+// user allowed to call them.
 type fixture struct {
 	server             *child
 	iamURL, noneURL    string
-	fnARN              string
+	helloURL           string
+	fnARN, helloARN    string
 	userID, userKey    string // the bench user's access key
 	userSecret         string
 	rootID, rootSecret string
@@ -181,10 +183,10 @@ type fixture struct {
 const lambdaTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 
 // setUp creates, as root, the execution role, the echo function with an
-// AWS_IAM URL and (on alias "open") a NONE URL, and a user "bench" whose
-// inline policy allows invoking it through both URLs and the Invoke API and
-// reading itself.
-func setUp(ctx context.Context, srv *child, dataDir string, zipFile []byte, fnEnv map[string]string) (*fixture, error) {
+// AWS_IAM URL and (on alias "open") a NONE URL, the hello function with an
+// AWS_IAM URL, and a user "bench" whose inline policy allows invoking them
+// through their URLs and the Invoke API and reading itself.
+func setUp(ctx context.Context, srv *child, dataDir string, zipFile, helloZip []byte, fnEnv map[string]string) (*fixture, error) {
 	f := &fixture{server: srv}
 	var err error
 	if f.rootID, f.rootSecret, err = readCredentials(filepath.Join(dataDir, "credentials")); err != nil {
@@ -224,11 +226,20 @@ func setUp(ctx context.Context, srv *child, dataDir string, zipFile []byte, fnEn
 		Action: aws.String("lambda:InvokeFunctionUrl"), Principal: aws.String("*"), FunctionUrlAuthType: types.FunctionUrlAuthTypeNone}); err != nil {
 		return nil, fmt.Errorf("AddPermission: %w", err)
 	}
+	in.FunctionName, in.Code = aws.String("hello"), &types.FunctionCode{ZipFile: helloZip}
+	if fn, err = lc.CreateFunction(ctx, in); err != nil {
+		return nil, fmt.Errorf("CreateFunction hello: %w", err)
+	}
+	f.helloARN = aws.ToString(fn.FunctionArn)
+	if u, err = lc.CreateFunctionUrlConfig(ctx, &lambdasdk.CreateFunctionUrlConfigInput{FunctionName: aws.String("hello"), AuthType: types.FunctionUrlAuthTypeAwsIam}); err != nil {
+		return nil, fmt.Errorf("CreateFunctionUrlConfig hello: %w", err)
+	}
+	f.helloURL = aws.ToString(u.FunctionUrl)
 	if _, err := ic.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("bench")}); err != nil {
 		return nil, fmt.Errorf("CreateUser: %w", err)
 	}
 	policy := `{"Version":"2012-10-17","Statement":[` +
-		`{"Effect":"Allow","Action":["lambda:InvokeFunctionUrl","lambda:InvokeFunction"],"Resource":["` + f.fnARN + `","` + f.fnARN + `:*"]},` +
+		`{"Effect":"Allow","Action":["lambda:InvokeFunctionUrl","lambda:InvokeFunction"],"Resource":["` + f.fnARN + `","` + f.fnARN + `:*","` + f.helloARN + `"]},` +
 		`{"Effect":"Allow","Action":"iam:GetUser","Resource":"arn:aws:iam::*:user/bench"}]}`
 	if _, err := ic.PutUserPolicy(ctx, &iamsdk.PutUserPolicyInput{UserName: aws.String("bench"), PolicyName: aws.String("invoke"), PolicyDocument: aws.String(policy)}); err != nil {
 		return nil, fmt.Errorf("PutUserPolicy: %w", err)
