@@ -30,6 +30,7 @@ var buildBinary = sync.OnceValues(func() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	binDir.Store(&dir)
 	bin := filepath.Join(dir, "fnurl")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
 	if err != nil {
@@ -37,6 +38,16 @@ var buildBinary = sync.OnceValues(func() (string, error) {
 	}
 	return bin, nil
 })
+
+// binDir is buildBinary's directory, once it has made one.
+var binDir atomic.Pointer[string]
+
+// removeBinary deletes what buildBinary built (TestMain calls it).
+func removeBinary() {
+	if dir := binDir.Load(); dir != nil {
+		os.RemoveAll(*dir)
+	}
+}
 
 // process is a fnurl server running as a child process.
 type process struct {

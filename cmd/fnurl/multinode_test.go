@@ -20,7 +20,11 @@ import (
 )
 
 // TestMain stops the PostgreSQL server that tests with --store start.
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func TestMain(m *testing.M) {
+	code := pgtest.Main(m)
+	removeBinary()
+	os.Exit(code)
+}
 
 func randomMasterKey(t *testing.T) string {
 	b := make([]byte, 32)
