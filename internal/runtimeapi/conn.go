@@ -93,12 +93,12 @@ func (c *conn) serve() {
 		c.lr.N = maxHeaderBytes
 		r, err := http.ReadRequest(c.br)
 		if err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
-				code, msg := http.StatusBadRequest, "Bad Request"
-				if c.lr.N <= 0 {
-					code, msg = http.StatusRequestHeaderFieldsTooLarge, "Request Header Fields Too Large"
-				}
-				c.respond(code, http.Header{"Connection": {"close"}}, ErrorJSON("InvalidRequest", msg))
+			switch {
+			case c.lr.N <= 0:
+				c.respond(http.StatusRequestHeaderFieldsTooLarge, http.Header{"Connection": {"close"}},
+					ErrorJSON("InvalidRequest", "Request Header Fields Too Large"))
+			case !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed):
+				c.respond(http.StatusBadRequest, http.Header{"Connection": {"close"}}, ErrorJSON("InvalidRequest", "Bad Request"))
 			}
 			return
 		}

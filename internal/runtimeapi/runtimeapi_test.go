@@ -462,3 +462,29 @@ func TestExpectContinue(t *testing.T) {
 		t.Fatalf("Invoke = %+v", r)
 	}
 }
+
+// TestMalformedRequests checks the answers to requests the Runtime API
+// cannot read: a header block over the limit, and garbage.
+func TestMalformedRequests(t *testing.T) {
+	tests := []struct {
+		name, raw string
+		want      int
+	}{
+		{"header too large", "POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", maxHeaderBytes) + "\r\n\r\n", http.StatusRequestHeaderFieldsTooLarge},
+		{"not HTTP", "hello\r\n\r\n", http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServer()
+			defer s.Close()
+			out := exchange(t, s, []byte(tt.raw), false)
+			resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(out)), nil)
+			if err != nil {
+				t.Fatalf("answer %q: %v", out, err)
+			}
+			if resp.StatusCode != tt.want {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tt.want)
+			}
+		})
+	}
+}
