@@ -21,6 +21,12 @@ const maxHeaderBytes = 64 << 10
 // discarded to keep the connection; a longer rest closes it.
 const maxDrain = MaxResponse + 1
 
+// maxConns bounds the connections one environment may hold open to its
+// Runtime API; runtimes use one or two. A process of the environment that
+// opens more has them closed at once, so it cannot exhaust the server's
+// file descriptors or goroutines.
+const maxConns = 16
+
 // bigPayload is the size from which writing an event gets a deadline: a
 // runtime that stops reading could otherwise hold Invoke forever.
 const bigPayload = 64 << 10
@@ -50,31 +56,43 @@ func (s *Server) serve() {
 			nc.Close()
 			continue
 		}
-		c := s.newConn(nc)
-		if c == nil {
+		c, err := s.newConn(nc)
+		switch {
+		case errors.Is(err, ErrClosed):
 			return
+		case err == nil:
+			go c.serve()
 		}
-		go c.serve()
 	}
 }
 
-// newConn tracks nc, or closes it and returns nil after Close.
-func (s *Server) newConn(nc net.Conn) *conn {
+// errTooManyConns refuses a connection over maxConns.
+var errTooManyConns = errors.New("runtimeapi: too many connections")
+
+// newConn tracks nc. After Close, or when the environment holds maxConns
+// connections already, it closes nc and returns an error (ErrClosed,
+// errTooManyConns).
+func (s *Server) newConn(nc net.Conn) (*conn, error) {
 	c := &conn{s: s, nc: nc}
 	c.lr.R = nc
 	c.br = bufio.NewReaderSize(&c.lr, 8<<10)
 	c.bw = bufio.NewWriterSize(nc, 8<<10)
 	s.mu.Lock()
-	closed := s.failErr == ErrClosed
-	if !closed {
+	var err error
+	switch {
+	case s.failErr == ErrClosed:
+		err = ErrClosed
+	case len(s.conns) >= maxConns:
+		err = errTooManyConns
+	default:
 		s.conns[c] = struct{}{}
 	}
 	s.mu.Unlock()
-	if closed {
+	if err != nil {
 		nc.Close()
-		return nil
+		return nil, err
 	}
-	return c
+	return c, nil
 }
 
 // serve reads the connection's requests one after the other. A GET /next

@@ -280,7 +280,10 @@ func socketPair(t testing.TB) (*net.UnixConn, net.Conn) {
 func exchange(t testing.TB, s *Server, raw []byte, pending bool) []byte {
 	cli, srv := socketPair(t)
 	defer cli.Close()
-	c := s.newConn(srv)
+	c, err := s.newConn(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
 	served := make(chan struct{})
 	go func() { c.serve(); close(served) }()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -486,5 +489,78 @@ func TestMalformedRequests(t *testing.T) {
 				t.Fatalf("status %d, want %d", resp.StatusCode, tt.want)
 			}
 		})
+	}
+}
+
+// TestConnectionLimit checks that a process of the environment cannot hold
+// more than maxConns connections to its Runtime API (each is a file
+// descriptor and a goroutine of the server), and that the runtime's own
+// connection keeps working.
+func TestConnectionLimit(t *testing.T) {
+	s := start(t)
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	open := func() net.Conn {
+		c, err := net.Dial("tcp", s.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		return c
+	}
+	// Served connections answer; a refused one is closed at once.
+	served := func(c net.Conn) bool {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, "POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusAccepted
+	}
+	for i := range maxConns {
+		if !served(open()) {
+			t.Fatalf("connection %d refused, want served", i+1)
+		}
+	}
+	for i := range 4 {
+		if served(open()) {
+			t.Fatalf("connection %d over the limit served", i+1)
+		}
+	}
+	// Closing served connections makes room again.
+	for _, c := range conns[:maxConns] {
+		c.Close()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s.mu.Lock()
+		n := len(s.conns)
+		s.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections still tracked after closing them", n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	done := make(chan *Result, 1)
+	go func() {
+		r, _ := s.Invoke(context.Background(), Invocation{RequestID: "after", Deadline: time.Now().Add(time.Minute)})
+		done <- r
+	}()
+	rt := newRuntime(t, s)
+	rt.next()
+	if code, _ := rt.post("/invocation/after/response", strings.NewReader(`1`), nil); code != http.StatusAccepted {
+		t.Fatalf("response: %d", code)
+	}
+	if r := <-done; r == nil || string(r.Payload) != "1" {
+		t.Fatalf("Invoke = %+v", r)
 	}
 }
