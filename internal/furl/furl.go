@@ -460,7 +460,7 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, cfg *lambda.URL
 			if i := bytes.Index(prelude, preludeSep); i >= 0 {
 				var pl struct {
 					StatusCode int               `json:"statusCode"`
-					Headers    map[string]string `json:"headers"`
+					Headers    map[string]string `json:"headers"` // checks the values' types; applied by setPreludeHeaders
 					Cookies    []string          `json:"cookies"`
 				}
 				if json.Unmarshal(prelude[:i], &pl) == nil {
