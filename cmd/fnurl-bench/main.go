@@ -473,6 +473,8 @@ func (b *bench) targets() ([]*target, error) {
 				ops: raw(fx.server, func() ([]byte, error) { return b.signedRequest(fx, "GET", fx.helloURL, nil, fx.userSecret) }, isOK)},
 			{name: "invoke" + suffix, desc: "Lambda Invoke API (SigV4 + policy)" + what, server: fx.server, fnurl: true,
 				ops: raw(fx.server, func() ([]byte, error) { return b.signedRequest(fx, "POST", invokeURL, payload, fx.userSecret) }, isOK)},
+			{name: "url-reject" + suffix, desc: "AWS_IAM URL, wrong signature (403/429)" + what, server: fx.server, fnurl: true,
+				ops: raw(fx.server, func() ([]byte, error) { return b.signedRequest(fx, "GET", fx.iamURL, nil, "wrong"+fx.userSecret) }, isRejected)},
 		}
 	}
 	sdk := func(call func(ctx context.Context, ic *iamsdk.Client, sc *stssdk.Client) error) func(c int) ([]op, func(), error) {
@@ -490,8 +492,6 @@ func (b *bench) targets() ([]*target, error) {
 	}
 	all = append(all, invokeTargets(fx, "", "")...)
 	all = append(all, []*target{
-		{name: "url-reject", desc: "AWS_IAM URL, wrong signature (403/429)", server: fx.server, fnurl: true,
-			ops: raw(fx.server, func() ([]byte, error) { return b.signedRequest(fx, "GET", fx.iamURL, nil, "wrong"+fx.userSecret) }, isRejected)},
 		{name: "iam-getuser", desc: "IAM GetUser, aws-sdk-go-v2", server: fx.server, fnurl: true,
 			ops: sdk(func(ctx context.Context, ic *iamsdk.Client, _ *stssdk.Client) error {
 				_, err := ic.GetUser(ctx, &iamsdk.GetUserInput{UserName: aws.String("bench")})

@@ -19,11 +19,13 @@ import (
 
 	"github.com/fnurl/fnurl/internal/audit"
 	"github.com/fnurl/fnurl/internal/auditapi"
+	"github.com/fnurl/fnurl/internal/batchlog"
 	"github.com/fnurl/fnurl/internal/console"
 	"github.com/fnurl/fnurl/internal/iam"
 	"github.com/fnurl/fnurl/internal/keyring"
 	"github.com/fnurl/fnurl/internal/lambda"
 	"github.com/fnurl/fnurl/internal/metrics"
+	"github.com/fnurl/fnurl/internal/rawconn"
 	"github.com/fnurl/fnurl/internal/sandbox"
 	"github.com/fnurl/fnurl/internal/server"
 	"github.com/fnurl/fnurl/internal/store/postgres"
@@ -224,7 +226,12 @@ func validRegion(s string) bool {
 	return true
 }
 
-func newLogger(format, level string, w io.Writer) (*slog.Logger, error) {
+// logFlushInterval bounds how long an info or debug line (the access log)
+// waits in the log's buffer; warnings and errors are written at once.
+const logFlushInterval = 20 * time.Millisecond
+
+// newLogger logs through w, whose buffer holds the lines below warn.
+func newLogger(format, level string, w *batchlog.Writer) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("log level %q: use debug, info, warn or error", level)
@@ -232,9 +239,9 @@ func newLogger(format, level string, w io.Writer) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: lv}
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.New(batchlog.Handler(w, func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, opts) })), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(batchlog.Handler(w, func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, opts) })), nil
 	}
 	return nil, fmt.Errorf("log format %q: use text or json", format)
 }
@@ -244,7 +251,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(c.LogFormat, c.LogLevel, stderr)
+	logw := batchlog.New(stderr, logFlushInterval)
+	defer logw.Close()
+	log, err := newLogger(c.LogFormat, c.LogLevel, logw)
 	if err != nil {
 		return err
 	}
@@ -317,7 +326,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	endpoint := "http://" + ln.Addr().String()
 	if tlsConfig != nil {
 		endpoint = "https://" + ln.Addr().String()
-		ln = tls.NewListener(ln, tlsConfig)
+		// Raw reads and writes under TLS too (server.Serve wraps only
+		// the connections it sees, TLS ones here).
+		ln = tls.NewListener(rawconn.Listener{Listener: ln}, tlsConfig)
 	}
 	configFile := filepath.Join(c.DataDir, "config")
 	if err := writeConfigFile(configFile, c.Region, endpoint); err != nil {

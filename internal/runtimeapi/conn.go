@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/fnurl/fnurl/internal/rawconn"
 )
 
 // maxHeaderBytes bounds a request's line and headers.
@@ -56,7 +58,7 @@ func (s *Server) serve() {
 			nc.Close()
 			continue
 		}
-		c, err := s.newConn(nc)
+		c, err := s.newConn(rawconn.Wrap(nc))
 		switch {
 		case errors.Is(err, ErrClosed):
 			return

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/fnurl/fnurl/internal/rawconn"
 )
 
 // pidsMax is Lambda's limit of processes and threads per environment.
@@ -250,7 +252,7 @@ func preadOnce(f *os.File, buf []byte) (int, error) {
 	var rerr error
 	if err := rc.Control(func(fd uintptr) {
 		for {
-			n, rerr = syscall.Pread(int(fd), buf, 0)
+			n, rerr = rawconn.PreadFD(fd, buf, 0)
 			if rerr != syscall.EINTR {
 				return
 			}

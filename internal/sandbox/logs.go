@@ -8,6 +8,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/fnurl/fnurl/internal/rawconn"
 )
 
 // Log limits.
@@ -169,7 +171,7 @@ func (c *capture) loop() {
 // read. more reports that the pipe may hold more; eof that the writers are
 // gone (or the pipe failed). c.mu is held.
 func (c *capture) readLocked(fd int) (more, eof bool) {
-	n, err := syscall.Read(fd, c.buf)
+	n, err := rawconn.ReadFD(uintptr(fd), c.buf)
 	switch {
 	case n > 0:
 		c.feed(c.buf[:n])

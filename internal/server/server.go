@@ -36,6 +36,7 @@ import (
 	"github.com/fnurl/fnurl/internal/lambda"
 	"github.com/fnurl/fnurl/internal/lambdaapi"
 	"github.com/fnurl/fnurl/internal/metrics"
+	"github.com/fnurl/fnurl/internal/rawconn"
 	"github.com/fnurl/fnurl/internal/sigv4"
 	"github.com/fnurl/fnurl/internal/sts"
 	"github.com/fnurl/fnurl/internal/stsapi"
@@ -652,11 +653,12 @@ func (s *Server) HTTPServer() *http.Server {
 
 // Serve serves on ln until ctx is done, then shuts down gracefully: the
 // listener closes at once and requests in flight get up to drain to finish.
+// TCP connections are read and written with raw system calls (rawconn).
 func (s *Server) Serve(ctx context.Context, ln net.Listener, drain time.Duration) error {
 	hs := s.HTTPServer()
 	hs.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- hs.Serve(rawconn.Listener{Listener: ln}) }()
 	t := time.NewTicker(s.cfg.ThrottleReportInterval)
 	defer t.Stop()
 	defer s.ReportThrottled()

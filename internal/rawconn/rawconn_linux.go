@@ -1,0 +1,102 @@
+package rawconn
+
+import (
+	"io"
+	"os"
+	"syscall"
+	"unsafe"
+)
+
+const supported = true
+
+// Read reads like net.Conn's Read: it waits in the network poller while
+// the socket has nothing to read and returns io.EOF when the peer has
+// closed its side.
+func (c *Conn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	var n int
+	var errno syscall.Errno
+	err := c.rc.Read(func(fd uintptr) bool {
+		for {
+			r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+			switch e {
+			case syscall.EINTR:
+				continue
+			case syscall.EAGAIN:
+				return false
+			}
+			n, errno = int(r), e
+			return true
+		}
+	})
+	switch {
+	case err != nil:
+		return 0, c.opError("read", err)
+	case errno != 0:
+		return 0, c.opError("read", os.NewSyscallError("read", errno))
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// Write writes all of p like net.Conn's Write, waiting in the network
+// poller whenever the socket's buffer is full.
+func (c *Conn) Write(p []byte) (int, error) {
+	var n int
+	var errno syscall.Errno
+	for n < len(p) && errno == 0 {
+		err := c.rc.Write(func(fd uintptr) bool {
+			for n < len(p) {
+				r, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&p[n])), uintptr(len(p)-n))
+				switch e {
+				case 0:
+					n += int(r)
+				case syscall.EINTR:
+				case syscall.EAGAIN:
+					return false
+				default:
+					errno = e
+					return true
+				}
+			}
+			return true
+		})
+		if err != nil {
+			return n, c.opError("write", err)
+		}
+	}
+	if errno != 0 {
+		return n, c.opError("write", os.NewSyscallError("write", errno))
+	}
+	return n, nil
+}
+
+// ReadFD is one read(2) on fd as a raw system call, for non-blocking
+// descriptors and files that never block (pipes set non-blocking, cgroup
+// and /proc files).
+func ReadFD(fd uintptr, p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
+}
+
+// PreadFD is one pread(2) on fd at off as a raw system call, for files
+// that never block (cgroup and /proc files).
+func PreadFD(fd uintptr, p []byte, off int64) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	r, _, e := syscall.RawSyscall6(syscall.SYS_PREAD64, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)), uintptr(off), 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
+}
