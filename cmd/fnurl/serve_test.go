@@ -412,6 +412,7 @@ func TestRestartKeepsAccountAndCredentials(t *testing.T) {
 	if account2 := callerAccount(t, ts2.Endpoint, id, secret); account2 != account1 {
 		t.Errorf("account changed across restarts: %s -> %s", account1, account2)
 	}
+	ts2.Stop(t) // writes out what its log buffers
 	if strings.Contains(ts.stderr.String()+ts2.stderr.String(), secret) {
 		t.Error("the secret access key appears in the server log")
 	}

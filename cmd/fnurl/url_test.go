@@ -113,9 +113,11 @@ func TestFunctionURLDenials(t *testing.T) {
 	if status != 403 || body != forbiddenBody {
 		t.Errorf("no permissions: %d %s", status, body)
 	}
-	if log := f.ts.stderr.String(); !strings.Contains(log, "function URL request denied") || !strings.Contains(log, "no identity-based policy allows lambda:InvokeFunctionUrl") {
-		t.Errorf("the denial's reason is not in the server log:\n%s", log)
-	}
+	// Info lines reach the log within the log's flush interval.
+	waitFor(t, "the denial's reason in the server log", func() bool {
+		log := f.ts.stderr.String()
+		return strings.Contains(log, "function URL request denied") && strings.Contains(log, "no identity-based policy allows lambda:InvokeFunctionUrl")
+	})
 	// curl --aws-sigv4 gets the same 403.
 	if curl, err := exec.LookPath("curl"); err == nil {
 		out, err := exec.Command(curl, "-s", "-o", "/dev/null", "-w", "%{http_code}", "--aws-sigv4", "aws:amz:us-east-1:lambda",

@@ -135,7 +135,17 @@ func (s *Service) settleRootKey(ctx context.Context, id, secret string) (*RootCr
 		} else if err != nil && !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
-		return nil, s.putRootKey(ctx, id, secret)
+		if err := s.putRootKey(ctx, id, secret); err != nil {
+			// Nodes sharing a store may start together: another one
+			// stored the same key first.
+			if cur, rerr := s.store.RootAccessKey(ctx); rerr == nil && cur.ID == id {
+				if old, oerr := s.openSecret(cur); oerr == nil && subtle.ConstantTimeCompare([]byte(old), []byte(secret)) == 1 {
+					return nil, nil
+				}
+			}
+			return nil, err
+		}
+		return nil, nil
 	}
 	if _, err := s.store.RootAccessKey(ctx); err == nil {
 		return nil, nil
@@ -144,6 +154,9 @@ func (s *Service) settleRootKey(ctx context.Context, id, secret string) (*RootCr
 	}
 	c := &RootCredentials{AccessKeyID: NewAccessKeyID(PrefixAccessKey), SecretAccessKey: NewSecretAccessKey()}
 	if err := s.putRootKey(ctx, c.AccessKeyID, c.SecretAccessKey); err != nil {
+		if _, rerr := s.store.RootAccessKey(ctx); rerr == nil {
+			return nil, nil // another node sharing the store made them first
+		}
 		return nil, err
 	}
 	return c, nil
