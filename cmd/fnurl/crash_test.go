@@ -55,13 +55,15 @@ type process struct {
 	endpoint string
 }
 
-func startProcess(t *testing.T, dataDir string, env []string) *process {
+// startProcess starts a server process logging at warn level; args are
+// added to its command line (a later flag wins).
+func startProcess(t *testing.T, dataDir string, env []string, args ...string) *process {
 	t.Helper()
 	bin, err := buildBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn")
+	cmd := exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

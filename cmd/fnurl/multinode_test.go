@@ -58,10 +58,14 @@ func TestMultiNodePostgres(t *testing.T) {
 	}
 	wg.Wait()
 	for _, p := range nodes {
+		if p != nil { // the others stop even when one did not start
+			t.Cleanup(func() { p.cmd.Process.Kill(); p.cmd.Wait() })
+		}
+	}
+	for _, p := range nodes {
 		if p == nil {
 			t.FailNow()
 		}
-		t.Cleanup(func() { p.cmd.Process.Kill(); p.cmd.Wait() })
 	}
 	ctx := context.Background()
 	client := func(p *process, id, secret string) (*iamsdk.Client, *sts.Client) {
