@@ -111,7 +111,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.fnurlBin, "fnurl", "", "use this fnurl binary instead of building ./cmd/fnurl")
 	fs.StringVar(&c.compareGOMAXPROCS, "compare-gomaxprocs", "", "GOMAXPROCS for the -compare server (default: as -server-gomaxprocs)")
 	fs.StringVar(&c.compareFnProcs, "compare-function-gomaxprocs", "", "GOMAXPROCS in the -compare server's echo function (default: as -function-gomaxprocs)")
-	fs.StringVar(&c.compareBin, "compare", "", "also run a second fnurl server from this binary (for example one built from an older commit), with targets url-none@B, url-iam@B and invoke@B interleaved with the others: an A/B comparison in one run")
+	fs.StringVar(&c.compareBin, "compare", "", "also run a second fnurl server from this binary (for example one built from an older commit), with targets url-none@B, url-iam@B, url-iam-hello@B, invoke@B and url-reject@B interleaved with the others: an A/B comparison in one run")
 	fs.StringVar(&c.perf, "perf", "auto", "count syscalls with perf stat: auto, on or off")
 	fs.StringVar(&c.python, "boto3", "auto", "boto3 targets: auto (when python3 has boto3), on or off")
 	fs.BoolVar(&c.breakdown, "breakdown", false, "in the counting run, also break the fnurl server's syscalls down by name with perf trace -s (needs perf)")
