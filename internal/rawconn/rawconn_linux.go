@@ -47,26 +47,26 @@ func (c *Conn) Read(p []byte) (int, error) {
 func (c *Conn) Write(p []byte) (int, error) {
 	var n int
 	var errno syscall.Errno
-	for n < len(p) && errno == 0 {
-		err := c.rc.Write(func(fd uintptr) bool {
-			for n < len(p) {
-				r, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&p[n])), uintptr(len(p)-n))
-				switch e {
-				case 0:
-					n += int(r)
-				case syscall.EINTR:
-				case syscall.EAGAIN:
-					return false
-				default:
-					errno = e
-					return true
-				}
+	// RawConn.Write calls the function again each time the socket
+	// becomes writable, until it returns true.
+	err := c.rc.Write(func(fd uintptr) bool {
+		for n < len(p) {
+			r, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&p[n])), uintptr(len(p)-n))
+			switch e {
+			case 0:
+				n += int(r)
+			case syscall.EINTR:
+			case syscall.EAGAIN:
+				return false
+			default:
+				errno = e
+				return true
 			}
-			return true
-		})
-		if err != nil {
-			return n, c.opError("write", err)
 		}
+		return true
+	})
+	if err != nil {
+		return n, c.opError("write", err)
 	}
 	if errno != 0 {
 		return n, c.opError("write", os.NewSyscallError("write", errno))
@@ -76,7 +76,9 @@ func (c *Conn) Write(p []byte) (int, error) {
 
 // ReadFD is one read(2) on fd as a raw system call, for non-blocking
 // descriptors and files that never block (pipes set non-blocking, cgroup
-// and /proc files).
+// and /proc files). A read that blocks would hold its thread and P until
+// it returns: take fd from SyscallConn, not (*os.File).Fd, which makes the
+// descriptor blocking again.
 func ReadFD(fd uintptr, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
