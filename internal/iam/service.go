@@ -127,21 +127,14 @@ func (s *Service) settleRootKey(ctx context.Context, id, secret string) (*RootCr
 		if len(secret) < 16 {
 			return nil, fmt.Errorf("root secret access key must be at least 16 characters")
 		}
-		cur, err := s.store.RootAccessKey(ctx)
-		if err == nil && cur.ID == id {
-			if old, err := s.openSecret(cur); err == nil && subtle.ConstantTimeCompare([]byte(old), []byte(secret)) == 1 {
-				return nil, nil
-			}
-		} else if err != nil && !errors.Is(err, ErrNotFound) {
+		if same, err := s.rootKeyIs(ctx, id, secret); same || err != nil {
 			return nil, err
 		}
 		if err := s.putRootKey(ctx, id, secret); err != nil {
 			// Nodes sharing a store may start together: another one
 			// stored the same key first.
-			if cur, rerr := s.store.RootAccessKey(ctx); rerr == nil && cur.ID == id {
-				if old, oerr := s.openSecret(cur); oerr == nil && subtle.ConstantTimeCompare([]byte(old), []byte(secret)) == 1 {
-					return nil, nil
-				}
+			if same, _ := s.rootKeyIs(ctx, id, secret); same {
+				return nil, nil
 			}
 			return nil, err
 		}
@@ -160,6 +153,21 @@ func (s *Service) settleRootKey(ctx context.Context, id, secret string) (*RootCr
 		return nil, err
 	}
 	return c, nil
+}
+
+// rootKeyIs reports whether the stored root access key is id with secret.
+func (s *Service) rootKeyIs(ctx context.Context, id, secret string) (bool, error) {
+	cur, err := s.store.RootAccessKey(ctx)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	case cur.ID != id:
+		return false, nil
+	}
+	old, err := s.openSecret(cur)
+	return err == nil && subtle.ConstantTimeCompare([]byte(old), []byte(secret)) == 1, nil
 }
 
 func (s *Service) putRootKey(ctx context.Context, id, secret string) error {

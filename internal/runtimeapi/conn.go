@@ -132,7 +132,7 @@ func (c *conn) serve() {
 			return
 		}
 		if r.Method == http.MethodGet && r.URL.Path == prefix+"invocation/next" {
-			if n, err := io.Copy(io.Discard, io.LimitReader(r.Body, maxDrain)); err != nil || n == maxDrain {
+			if !drainBody(r.Body) {
 				return
 			}
 			// Connection: close is not honoured here: the connection
@@ -155,8 +155,7 @@ func (c *conn) serve() {
 		w := &response{header: http.Header{}, code: http.StatusOK}
 		s.ServeHTTP(w, r)
 		// The body must be read to its end before the next request.
-		n, err := io.Copy(io.Discard, io.LimitReader(r.Body, maxDrain))
-		keep := err == nil && n < maxDrain && !r.Close
+		keep := drainBody(r.Body) && !r.Close
 		if !keep {
 			w.header.Set("Connection", "close")
 		}
@@ -164,6 +163,14 @@ func (c *conn) serve() {
 			return
 		}
 	}
+}
+
+// drainBody reads what is left of a request body, up to maxDrain, and
+// reports whether it reached the end: the connection can take another
+// request.
+func drainBody(body io.Reader) bool {
+	n, err := io.Copy(io.Discard, io.LimitReader(body, maxDrain))
+	return err == nil && n < maxDrain
 }
 
 // await registers c as waiting for an event. It reports false when the

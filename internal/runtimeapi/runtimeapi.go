@@ -312,7 +312,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case p == "invocation/next":
-		// GET is answered by the connection (see serveConn).
+		// GET is answered by the connection (see conn.serve).
 		writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "Method Not Allowed")
 	case p == "init/error":
 		if r.Method != http.MethodPost {
