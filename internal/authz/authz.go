@@ -162,7 +162,8 @@ type Subject struct {
 	lastMust bool
 
 	// base holds the global condition keys (and the tags, once read),
-	// built at the first decision; each decision works on a copy.
+	// built at the first decision; each decision adds its own keys over
+	// it (iampolicy.Context.Over).
 	base     iampolicy.Context
 	haveBase bool
 	baseTags bool // base has the tags
@@ -279,7 +280,7 @@ func (s *Subject) Decide(ctx context.Context, q Query, opts ...iampolicy.Option)
 		}
 		s.baseTags = true
 	}
-	req := &iampolicy.Request{Principal: Principal(p), Action: q.Action, Resource: q.Resource, Context: s.base.Clone()}
+	req := &iampolicy.Request{Principal: Principal(p), Action: q.Action, Resource: q.Resource, Context: s.base.Over()}
 	if q.Extra != nil {
 		q.Extra(&req.Context)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/fnurl/fnurl/internal/awserr"
@@ -49,7 +50,20 @@ type Service struct {
 	created time.Time
 	now     func() time.Time
 	use     keyUse
+	opened  openedSecrets
 }
+
+// openedSecrets remembers the secrets of access keys opened for signed
+// requests, by key ID and sealed secret: those always open to the same
+// secret (or to none), and a key that is deleted or deactivated is refused
+// by its record, read before its secret is looked up here.
+type openedSecrets struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+// maxOpenedSecrets bounds openedSecrets; a full map is emptied.
+const maxOpenedSecrets = 4096
 
 // RootCredentials are the root user's long-term credentials.
 type RootCredentials struct {
@@ -183,11 +197,26 @@ func (s *Service) putRootKey(ctx context.Context, id, secret string) error {
 }
 
 func (s *Service) openSecret(k *AccessKey) (string, error) {
+	o := &s.opened
+	mk := k.ID + "\x00" + string(k.SealedSecret)
+	o.mu.Lock()
+	secret, ok := o.m[mk]
+	o.mu.Unlock()
+	if ok {
+		return secret, nil
+	}
 	b, err := s.keys.Open(purposeAccessKey, []byte(k.ID), k.SealedSecret)
 	if err != nil {
 		return "", fmt.Errorf("access key %s: %w", k.ID, err)
 	}
-	return string(b), nil
+	secret = string(b)
+	o.mu.Lock()
+	if o.m == nil || len(o.m) >= maxOpenedSecrets {
+		o.m = make(map[string]string)
+	}
+	o.m[mk] = secret
+	o.mu.Unlock()
+	return secret, nil
 }
 
 // Created returns when the account was created.

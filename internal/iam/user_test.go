@@ -63,6 +63,10 @@ func TestUserLifecycle(t *testing.T) {
 	if p.Type != iam.PrincipalUser || p.ARN != "arn:aws:iam::123456789012:user/alice" || p.UserID != u.ID || p.UserName != "alice" {
 		t.Errorf("principal = %+v", p)
 	}
+	// Again, from the secrets already opened.
+	if again, _, err := s.Credential(ctx, k1.ID); err != nil || again != k1.SecretAccessKey {
+		t.Fatalf("Credential again = %v", err)
+	}
 	if _, err := s.CreateAccessKey(ctx, "alice"); err != nil {
 		t.Fatal(err)
 	}

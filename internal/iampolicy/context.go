@@ -1,6 +1,7 @@
 package iampolicy
 
 import (
+	"slices"
 	"sort"
 	"strings"
 )
@@ -18,43 +19,145 @@ import (
 // aws:userid, aws:username, aws:PrincipalServiceName) and aws:ResourceAccount
 // from the Request when the Context does not set them; see Request.
 type Context struct {
-	m map[string]ctxEntry
+	// The keys set here: in small (lower-cased key, entry) while there are
+	// few, as there are in a request's context, and in m beyond that.
+	small []ctxEntry
+	m     map[string]ctxEntry
+	// parent, when set, holds the keys this Context does not (see Over).
+	parent *Context
 }
 
 type ctxEntry struct {
-	name   string // as first set, for display
-	single string
-	multi  []string
-	isMult bool
+	lkey    string // lower-cased
+	name    string // as first set, for display
+	single  string
+	multi   []string
+	isMult  bool
+	deleted bool // hides the parent's key
+}
+
+// maxSmallContext is the number of keys a Context keeps in a slice before
+// it uses a map.
+const maxSmallContext = 16
+
+// Over returns an empty Context layered over c: it has c's keys until it
+// sets or deletes its own, and changing it leaves c as it is. It copies
+// nothing, so c must not change while the new Context is in use. A
+// request's decision uses it to add its own keys to the keys every
+// decision of the request shares.
+func (c *Context) Over() Context { return Context{parent: c} }
+
+// own finds a lower-cased key set in c itself.
+func (c *Context) own(lkey string) (ctxEntry, bool) {
+	if c.m != nil {
+		e, ok := c.m[lkey]
+		return e, ok
+	}
+	for _, e := range c.small {
+		if e.lkey == lkey {
+			return e, true
+		}
+	}
+	return ctxEntry{}, false
+}
+
+// put sets e in c itself.
+func (c *Context) put(e ctxEntry) {
+	if c.m != nil {
+		c.m[e.lkey] = e
+		return
+	}
+	for i := range c.small {
+		if c.small[i].lkey == e.lkey {
+			c.small[i] = e
+			return
+		}
+	}
+	if len(c.small) < maxSmallContext {
+		if c.small == nil {
+			n := 8 // a request's global keys
+			if c.parent != nil {
+				n = 2 // a decision's own keys
+			}
+			c.small = make([]ctxEntry, 0, n)
+		}
+		c.small = append(c.small, e)
+		return
+	}
+	c.m = make(map[string]ctxEntry, 2*maxSmallContext)
+	for _, x := range c.small {
+		c.m[x.lkey] = x
+	}
+	c.m[e.lkey] = e
+	c.small = nil
+}
+
+// entry finds a lower-cased key here or in the parents.
+func (c *Context) entry(lkey string) (ctxEntry, bool) {
+	for ; c != nil; c = c.parent {
+		if e, ok := c.own(lkey); ok {
+			return e, !e.deleted
+		}
+	}
+	return ctxEntry{}, false
+}
+
+// flat returns every present key, lower-cased, with its entry.
+func (c *Context) flat() map[string]ctxEntry {
+	var m map[string]ctxEntry
+	if c.parent != nil {
+		m = c.parent.flat()
+	} else {
+		m = make(map[string]ctxEntry, len(c.small)+len(c.m))
+	}
+	add := func(e ctxEntry) {
+		if e.deleted {
+			delete(m, e.lkey)
+		} else {
+			m[e.lkey] = e
+		}
+	}
+	for _, e := range c.small {
+		add(e)
+	}
+	for _, e := range c.m {
+		add(e)
+	}
+	return m
 }
 
 // Set sets a single-valued key, replacing any previous value.
 func (c *Context) Set(key, value string) {
-	if c.m == nil {
-		c.m = make(map[string]ctxEntry)
-	}
-	c.m[strings.ToLower(key)] = ctxEntry{name: key, single: value}
+	c.put(ctxEntry{lkey: lowerKey(key), name: key, single: value})
 }
 
 // SetMulti sets a multivalued key. An empty (or nil) values list is a present
 // key with no values: ForAllValues then matches and ForAnyValue does not.
 func (c *Context) SetMulti(key string, values ...string) {
-	if c.m == nil {
-		c.m = make(map[string]ctxEntry)
-	}
 	if values == nil {
 		values = []string{}
 	}
-	c.m[strings.ToLower(key)] = ctxEntry{name: key, multi: values, isMult: true}
+	c.put(ctxEntry{lkey: lowerKey(key), name: key, multi: values, isMult: true})
 }
 
 // Delete removes key.
-func (c *Context) Delete(key string) { delete(c.m, strings.ToLower(key)) }
+func (c *Context) Delete(key string) {
+	lkey := lowerKey(key)
+	if _, ok := c.parent.entry(lkey); ok {
+		c.put(ctxEntry{lkey: lkey, name: key, deleted: true})
+		return
+	}
+	if c.m != nil {
+		delete(c.m, lkey)
+		return
+	}
+	c.small = slices.DeleteFunc(c.small, func(e ctxEntry) bool { return e.lkey == lkey })
+}
 
 // Get returns the values of key, whether it is multivalued, and whether it is
 // present.
 func (c *Context) Get(key string) (values []string, multi, ok bool) {
-	e, ok := c.m[strings.ToLower(key)]
+	e, ok := c.entry(lowerKey(key))
 	if !ok {
 		return nil, false, false
 	}
@@ -66,8 +169,9 @@ func (c *Context) Get(key string) (values []string, multi, ok bool) {
 
 // Keys returns the key names as they were set, sorted case-insensitively.
 func (c *Context) Keys() []string {
-	keys := make([]string, 0, len(c.m))
-	for _, e := range c.m {
+	m := c.flat()
+	keys := make([]string, 0, len(m))
+	for _, e := range m {
 		keys = append(keys, e.name)
 	}
 	sort.Slice(keys, func(i, j int) bool { return strings.ToLower(keys[i]) < strings.ToLower(keys[j]) })
@@ -75,19 +179,41 @@ func (c *Context) Keys() []string {
 }
 
 // Len returns the number of keys.
-func (c *Context) Len() int { return len(c.m) }
+func (c *Context) Len() int { return len(c.flat()) }
 
 // Clone returns an independent copy of c.
 func (c *Context) Clone() Context {
-	n := Context{m: make(map[string]ctxEntry, len(c.m))}
-	for k, e := range c.m {
+	var n Context
+	for _, e := range c.flat() {
 		if e.isMult {
 			e.multi = append([]string{}, e.multi...)
 		}
-		n.m[k] = e
+		n.put(e)
 	}
 	return n
 }
+
+// lowerKey returns key in lower case, without allocating for the global
+// condition keys fnurl sets on every request.
+func lowerKey(key string) string {
+	if l, ok := lowerKeys[key]; ok {
+		return l
+	}
+	return strings.ToLower(key)
+}
+
+// lowerKeys holds the lower-case names of the keys every request's context
+// has or may have (read-only after init).
+var lowerKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{"aws:CurrentTime", "aws:EpochTime", "aws:SecureTransport", "aws:SourceIp", "aws:UserAgent",
+		"aws:RequestedRegion", "aws:TokenIssueTime", "aws:MultiFactorAuthPresent", "aws:PrincipalArn", "aws:PrincipalAccount",
+		"aws:PrincipalType", "aws:userid", "aws:username", "aws:ResourceAccount",
+		"lambda:FunctionUrlAuthType", "lambda:InvokedViaFunctionUrl", "lambda:FunctionArn"} {
+		m[k] = strings.ToLower(k)
+	}
+	return m
+}()
 
 // value is one looked-up context key.
 type value struct {
@@ -125,7 +251,7 @@ func (v value) list() []string {
 // lookup finds a lower-cased key in the request context, falling back to the
 // keys derived from the principal and resource.
 func (ev *evalState) lookup(lkey string) value {
-	if e, ok := ev.req.Context.m[lkey]; ok {
+	if e, ok := ev.req.Context.entry(lkey); ok {
 		if e.isMult {
 			return value{ok: true, multi: true, vals: e.multi}
 		}

@@ -140,6 +140,9 @@ func newHardeningServer(t testing.TB, opts ...func(*Config)) *hardeningServer {
 	}
 	tokens := sts.New(keys, ids, sts.Config{Now: clk.Now})
 	fns := lambda.New(db, ids, ids.AccountID(), "us-east-1", clk.Now)
+	// As fnurl serve does with its embedded store.
+	ids.CacheReads()
+	fns.CacheReads()
 	h := &hardeningServer{clk: clk, invoker: &countingInvoker{}, root: root}
 	cfg := Config{Region: "us-east-1", Endpoint: "http://" + hardeningHost, Invoker: h.invoker, Account: ids.AccountID(),
 		Now: clk.Now, Logger: slog.New(slog.DiscardHandler)}

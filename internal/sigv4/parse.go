@@ -355,6 +355,25 @@ func parseAmzDate(s string) (time.Time, bool) {
 			return time.Time{}, false
 		}
 	}
+	if layout == TimeFormat {
+		// Every request's date: read the digits, and refuse what
+		// time.Parse refuses (a month, day, hour, minute or second out of
+		// range; February 30), which time.Date would normalize instead.
+		num := func(i, n int) int {
+			v := 0
+			for _, c := range s[i : i+n] {
+				v = v*10 + int(c-'0')
+			}
+			return v
+		}
+		year, month, day := num(0, 4), num(4, 2), num(6, 2)
+		hour, minute, sec := num(9, 2), num(11, 2), num(13, 2)
+		t := time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC)
+		if t.Day() != day || int(t.Month()) != month || t.Year() != year || hour > 23 || minute > 59 || sec > 59 {
+			return time.Time{}, false
+		}
+		return t, true
+	}
 	t, err := time.Parse(layout, s)
 	if err != nil {
 		return time.Time{}, false

@@ -1,6 +1,7 @@
 package sigv4
 
 import (
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -344,6 +345,39 @@ func TestParseExpiresOverflow(t *testing.T) {
 	for _, s := range []string{"", "-", "1e3", "+5", " 5"} {
 		if _, ok := parseExpires(s); ok {
 			t.Errorf("parseExpires(%q) ok, want failure", s)
+		}
+	}
+}
+
+// TestParseAmzDateAsTimeParse checks that the fast path for the basic
+// date format accepts exactly what time.Parse accepts, with the same time:
+// every field at and around its bounds, and random digits.
+func TestParseAmzDateAsTimeParse(t *testing.T) {
+	var inputs []string
+	for _, y := range []string{"0000", "1970", "2024", "2026", "2100", "9999"} {
+		for _, m := range []string{"00", "01", "02", "12", "13", "99"} {
+			for _, d := range []string{"00", "01", "28", "29", "30", "31", "32"} {
+				for _, hms := range []string{"000000", "235959", "240000", "236000", "235960", "999999"} {
+					inputs = append(inputs, y+m+d+"T"+hms+"Z")
+				}
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		b := []byte(TimeFormat)
+		for i, c := range b {
+			if c >= '0' && c <= '9' {
+				b[i] = byte('0' + rng.IntN(10))
+			}
+		}
+		inputs = append(inputs, string(b))
+	}
+	for _, s := range inputs {
+		got, ok := parseAmzDate(s)
+		want, err := time.Parse(TimeFormat, s)
+		if ok != (err == nil) || ok && !got.Equal(want) {
+			t.Fatalf("parseAmzDate(%q) = %v, %v; time.Parse: %v, %v", s, got, ok, want, err)
 		}
 	}
 }

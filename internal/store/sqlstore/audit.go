@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"time"
 
@@ -10,24 +11,68 @@ import (
 
 var _ audit.Store = (*DB)(nil)
 
-// InsertAuditEvents implements audit.Store: one transaction per batch.
+// InsertAuditEvents implements audit.Store: one transaction per batch,
+// rows inserted auditRowsPerInsert at a time (one statement per row cost
+// about twice as much per event on SQLite: see BenchmarkInsertAuditEvents).
 func (db *DB) InsertAuditEvents(ctx context.Context, evs []audit.Event) error {
 	return db.inTx(ctx, func(tx *Tx) error {
-		st, err := tx.PrepareContext(ctx, `INSERT INTO audit_events (time, request_id, source_ip, user_agent, principal_arn, access_key_id,
-			credential_type, service, action, resource, decision, reason, error_code, status, latency_ms)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		for _, e := range evs {
-			if _, err := st.ExecContext(ctx, e.Time.UnixMilli(), e.RequestID, e.SourceIP, e.UserAgent, e.PrincipalARN, e.AccessKeyID,
-				e.CredentialType, e.Service, e.Action, e.Resource, e.Decision, e.Reason, e.ErrorCode, e.Status, e.LatencyMS); err != nil {
+		var full *sql.Stmt // for auditRowsPerInsert rows, prepared once per batch
+		defer func() {
+			if full != nil {
+				full.Close()
+			}
+		}()
+		args := make([]any, 0, auditColumns*min(len(evs), auditRowsPerInsert))
+		for rest := evs; len(rest) > 0; {
+			chunk := rest[:min(len(rest), auditRowsPerInsert)]
+			rest = rest[len(chunk):]
+			args = args[:0]
+			for _, e := range chunk {
+				args = append(args, e.Time.UnixMilli(), e.RequestID, e.SourceIP, e.UserAgent, e.PrincipalARN, e.AccessKeyID,
+					e.CredentialType, e.Service, e.Action, e.Resource, e.Decision, e.Reason, e.ErrorCode, e.Status, e.LatencyMS)
+			}
+			if len(chunk) < auditRowsPerInsert {
+				if _, err := tx.ExecContext(ctx, insertAuditSQL(len(chunk)), args...); err != nil {
+					return err
+				}
+				continue
+			}
+			if full == nil {
+				st, err := tx.PrepareContext(ctx, insertAuditSQL(auditRowsPerInsert))
+				if err != nil {
+					return err
+				}
+				full = st
+			}
+			if _, err := full.ExecContext(ctx, args...); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// auditColumns is the number of values of one row of insertAuditSQL;
+// auditRowsPerInsert × auditColumns stays far below the bound on the
+// parameters of one statement (32,766 in SQLite, 65,535 in PostgreSQL).
+const (
+	auditColumns       = 15
+	auditRowsPerInsert = 32
+)
+
+// insertAuditSQL returns an INSERT of n audit events.
+func insertAuditSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO audit_events (time, request_id, source_ip, user_agent, principal_arn, access_key_id,
+		credential_type, service, action, resource, decision, reason, error_code, status, latency_ms) VALUES `)
+	row := "(" + strings.Repeat("?, ", auditColumns-1) + "?)"
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+	return b.String()
 }
 
 // AuditEvents implements audit.Store.

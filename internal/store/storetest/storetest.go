@@ -658,4 +658,24 @@ func testAudit(t *testing.T, s Store) {
 	if err != nil || n != 1 {
 		t.Errorf("DeleteAuditEventsBefore = %d, %v; want 1", n, err)
 	}
+
+	// A batch larger than one INSERT statement's rows: every event
+	// stored once, in order, with its own values.
+	var big []audit.Event
+	for i := range 77 {
+		big = append(big, audit.Event{Time: t0.Add(time.Hour + time.Duration(i)*time.Millisecond), RequestID: fmt.Sprintf("big-%02d", i),
+			SourceIP: fmt.Sprintf("192.0.2.%d", i), Service: "lambda", Decision: "allow", Status: 200 + i, LatencyMS: float64(i) / 4})
+	}
+	must(t, s.InsertAuditEvents(ctx, big))
+	got, err := s.AuditEvents(ctx, audit.Filter{AfterID: all[2].ID, Limit: 1000})
+	must(t, err)
+	if len(got) != len(big) {
+		t.Fatalf("%d events read back, want %d", len(got), len(big))
+	}
+	for i, e := range got {
+		w := big[i]
+		if e.RequestID != w.RequestID || e.SourceIP != w.SourceIP || e.Status != w.Status || e.LatencyMS != w.LatencyMS || !e.Time.Equal(w.Time) {
+			t.Fatalf("event %d = %+v, want %+v", i, e, w)
+		}
+	}
 }
