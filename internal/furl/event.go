@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -70,15 +71,6 @@ func BuildEvent(r *Request) ([]byte, error) {
 	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		sourceIP = h
 	}
-	headers := make(map[string]string, len(r.Header)+6)
-	for k, vs := range r.Header {
-		lk := strings.ToLower(k)
-		if lk == "authorization" && r.IAM != nil {
-			continue // Lambda strips the signature of AWS_IAM requests
-		}
-		headers[lk] = strings.Join(vs, ",")
-	}
-	headers["host"] = r.Host
 	proto, port := "http", "80"
 	if r.TLS {
 		proto, port = "https", "443"
@@ -86,15 +78,12 @@ func BuildEvent(r *Request) ([]byte, error) {
 	if _, p, err := net.SplitHostPort(r.Host); err == nil {
 		port = p
 	}
-	headers["x-forwarded-for"] = sourceIP
-	headers["x-forwarded-proto"] = proto
-	headers["x-forwarded-port"] = port
-	if headers["x-amzn-trace-id"] == "" {
-		headers["x-amzn-trace-id"] = traceID(r.Time, r.RequestID)
-	}
+	headers := eventHeaders(r, sourceIP, proto, port)
 	var cookies []string
 	for _, line := range r.Header.Values("Cookie") {
-		for _, part := range strings.Split(line, ";") {
+		for line != "" {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
 			if part = strings.TrimSpace(part); part != "" {
 				cookies = append(cookies, part)
 			}
@@ -106,8 +95,8 @@ func BuildEvent(r *Request) ([]byte, error) {
 	}
 
 	size := 640 + len(r.RawPath)*2 + len(r.RawQuery)*2 + len(r.Host) + len(r.Body)*4/3 + 8
-	for k, v := range headers {
-		size += len(k) + len(v) + 6
+	for _, h := range headers {
+		size += len(h.k) + len(h.v) + 6
 	}
 	b := make([]byte, 0, size)
 	b = append(b, `{"version":"2.0","routeKey":"$default","rawPath":`...)
@@ -124,8 +113,16 @@ func BuildEvent(r *Request) ([]byte, error) {
 		}
 		b = append(b, ']')
 	}
-	b = append(b, `,"headers":`...)
-	b = appendStringMap(b, headers)
+	b = append(b, `,"headers":{`...)
+	for i, h := range headers {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, h.k)
+		b = append(b, ':')
+		b = appendString(b, h.v)
+	}
+	b = append(b, '}')
 	if len(query) > 0 {
 		b = append(b, `,"queryStringParameters":`...)
 		b = appendStringMap(b, query)
@@ -192,6 +189,86 @@ func BuildEvent(r *Request) ([]byte, error) {
 	return b, nil
 }
 
+// header is one header of the event: its name in lower case and its
+// values joined with commas.
+type header struct {
+	k, v string
+	name string // as in the request, to order names equal in lower case
+}
+
+// eventHeaders returns the event's headers sorted by name, as encoding/json
+// orders a map's keys: the request's (without the signature of an AWS_IAM
+// request, which Lambda strips), with Host and the X-Forwarded-* headers
+// set by the front end, and a trace ID unless the request has one. Names
+// that differ only in case (possible for names outside the canonical form)
+// become one header with their values joined.
+func eventHeaders(r *Request, sourceIP, proto, port string) []header {
+	hs := make([]header, 0, len(r.Header)+5)
+	trace := false
+	for k, vs := range r.Header {
+		lk := lowerHeader(k)
+		switch lk {
+		case "authorization":
+			if r.IAM != nil {
+				continue // Lambda strips the signature of AWS_IAM requests
+			}
+		case "host", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-port":
+			continue // set below
+		case "x-amzn-trace-id":
+			if strings.Join(vs, ",") == "" {
+				continue // replaced by a new one, as when missing
+			}
+			trace = true
+		}
+		v := vs[0]
+		if len(vs) > 1 {
+			v = strings.Join(vs, ",")
+		}
+		hs = append(hs, header{k: lk, v: v, name: k})
+	}
+	hs = append(hs, header{k: "host", v: r.Host}, header{k: "x-forwarded-for", v: sourceIP},
+		header{k: "x-forwarded-proto", v: proto}, header{k: "x-forwarded-port", v: port})
+	if !trace {
+		hs = append(hs, header{k: "x-amzn-trace-id", v: traceID(r.Time, r.RequestID)})
+	}
+	slices.SortFunc(hs, func(a, b header) int {
+		if c := strings.Compare(a.k, b.k); c != 0 {
+			return c
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	// Merge names that were distinct only in case, keeping the values in
+	// the order of the original names.
+	out := hs[:0]
+	for _, h := range hs {
+		if n := len(out); n > 0 && out[n-1].k == h.k {
+			out[n-1].v += "," + h.v
+			continue
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// lowerHeader returns a header name in lower case, without allocating for
+// the names clients send most.
+func lowerHeader(k string) string {
+	if l, ok := lowerHeaders[k]; ok {
+		return l
+	}
+	return strings.ToLower(k)
+}
+
+var lowerHeaders = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{"Accept", "Accept-Encoding", "Accept-Language", "Authorization", "Cache-Control", "Connection",
+		"Content-Length", "Content-Type", "Cookie", "Origin", "Referer", "User-Agent", "X-Amz-Content-Sha256", "X-Amz-Date",
+		"X-Amz-Security-Token", "X-Amz-User-Agent", "X-Amzn-Trace-Id", "Amz-Sdk-Invocation-Id", "Amz-Sdk-Request"} {
+		m[k] = strings.ToLower(k)
+	}
+	return m
+}()
+
 // appendStringMap appends m as a JSON object with its keys sorted, as
 // encoding/json does.
 func appendStringMap(b []byte, m map[string]string) []byte {
@@ -219,6 +296,14 @@ func appendOptString(b []byte, s *string) []byte {
 	return appendString(b, *s)
 }
 
+// jsonSafe tells the ASCII bytes appendString copies as they are.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendString appends s as a JSON string escaped as encoding/json escapes
 // it by default: quotes, backslashes and control characters, the
 // HTML-sensitive <, > and &, U+2028 and U+2029, and invalid UTF-8 as
@@ -230,7 +315,7 @@ func appendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if jsonSafe[c] {
 				i++
 				continue
 			}

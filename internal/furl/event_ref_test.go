@@ -1,10 +1,13 @@
 package furl
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -63,12 +66,23 @@ func buildEventRef(r *Request) ([]byte, error) {
 		sourceIP = h
 	}
 	headers := make(map[string]string, len(r.Header)+6)
-	for k, vs := range r.Header {
+	// Names equal in lower case are joined, in the order of the names.
+	names := slices.SortedFunc(maps.Keys(r.Header), func(a, b string) int {
+		return cmp.Or(strings.Compare(strings.ToLower(a), strings.ToLower(b)), strings.Compare(a, b))
+	})
+	for _, k := range names {
 		lk := strings.ToLower(k)
 		if lk == "authorization" && r.IAM != nil {
 			continue // Lambda strips the signature of AWS_IAM requests
 		}
-		headers[lk] = strings.Join(vs, ",")
+		v := strings.Join(r.Header[k], ",")
+		if lk == "x-amzn-trace-id" && v == "" {
+			continue
+		}
+		if old, ok := headers[lk]; ok {
+			v = old + "," + v
+		}
+		headers[lk] = v
 	}
 	headers["host"] = r.Host
 	proto, port := "http", "80"
@@ -137,6 +151,7 @@ func FuzzBuildEventMatchesReference(f *testing.F) {
 		h.Add("X-Multi", path)
 		h.Set("Authorization", "AWS4-HMAC-SHA256 "+cookie)
 		h["Non-Canonical_"+query] = []string{host}
+		h["non-canonical_"+query] = []string{ua} // the same name in lower case
 		r := &Request{Method: method, RawPath: path, RawQuery: query, Header: h, Host: host, RemoteAddr: remote, Body: body,
 			URLID: "abc" + query, RequestID: "r-" + cookie, Time: time.Unix(int64(len(body))*1e6, 0), TLS: tls}
 		if iamAuth {

@@ -205,3 +205,50 @@ func FuzzBuildEvent(f *testing.F) {
 		}
 	})
 }
+
+// TestEventHeaders checks the event's headers beyond copying: what the
+// front end removes, sets or adds, and names equal but for case.
+func TestEventHeaders(t *testing.T) {
+	at := time.Unix(1767268800, 0)
+	tests := []struct {
+		name   string
+		header http.Header
+		iam    bool
+		want   map[string]string // expected values; "" means absent
+	}{
+		{"signature stripped for AWS_IAM", http.Header{"Authorization": {"AWS4-HMAC-SHA256 x"}}, true,
+			map[string]string{"authorization": ""}},
+		{"authorization kept for NONE", http.Header{"Authorization": {"Bearer t"}}, false,
+			map[string]string{"authorization": "Bearer t"}},
+		{"forwarding headers set by the front end", http.Header{"X-Forwarded-For": {"10.0.0.1"}, "X-Forwarded-Proto": {"https"}, "Host": {"evil"}}, false,
+			map[string]string{"x-forwarded-for": "192.0.2.7", "x-forwarded-proto": "http", "x-forwarded-port": "8686", "host": "u.example:8686"}},
+		{"trace ID kept", http.Header{"X-Amzn-Trace-Id": {"Root=1-abc"}}, false,
+			map[string]string{"x-amzn-trace-id": "Root=1-abc"}},
+		{"empty trace ID replaced", http.Header{"X-Amzn-Trace-Id": {""}}, false,
+			map[string]string{"x-amzn-trace-id": "Root=1-695661c0-req100000000000000000000"}},
+		{"names equal but for case joined", http.Header{"X-Tag": {"a", "b"}, "x-tag": {"c"}}, false,
+			map[string]string{"x-tag": "a,b,c"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &Request{Method: "GET", RawPath: "/", Header: tc.header, Host: "u.example:8686", RemoteAddr: "192.0.2.7:1234",
+				URLID: "u", RequestID: "req1", Time: at}
+			if tc.iam {
+				r.IAM = &IAMAuthorizer{}
+			}
+			b, err := BuildEvent(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ev struct{ Headers map[string]string }
+			if err := json.Unmarshal(b, &ev); err != nil {
+				t.Fatal(err)
+			}
+			for k, want := range tc.want {
+				if got, ok := ev.Headers[k]; got != want || (want == "") == ok {
+					t.Errorf("headers[%q] = %q (present %v), want %q", k, got, ok, want)
+				}
+			}
+		})
+	}
+}
