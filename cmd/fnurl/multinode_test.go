@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -14,6 +16,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	iamsdk "github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	lambdasdk "github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/fnurl/fnurl/internal/store/pgtest"
@@ -108,26 +113,69 @@ func TestMultiNodePostgres(t *testing.T) {
 		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}]}`)})).Policy
 
 	// Attaching and detaching through node C changes node B's decision
-	// within a second.
-	waitFor := func(what string, ok func(error) bool) {
+	// within a second, though node B keeps what it reads in memory: it
+	// hears node C's changes.
+	eventually := func(what string, check func() (bool, any)) {
 		t.Helper()
 		start := time.Now()
 		for {
-			err := getUser()
-			if ok(err) {
+			ok, last := check()
+			if ok {
 				t.Logf("%s seen by node B after %v", what, time.Since(start).Round(time.Millisecond))
 				return
 			}
 			if time.Since(start) > time.Second {
-				t.Fatalf("%s through node C not seen by node B within 1s: last result %v", what, err)
+				t.Fatalf("%s through node C not seen by node B within 1s: last result %v", what, last)
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
+	}
+	waitFor := func(what string, ok func(error) bool) {
+		t.Helper()
+		eventually(what, func() (bool, any) { err := getUser(); return ok(err), err })
 	}
 	must(rootC.AttachUserPolicy(ctx, &iamsdk.AttachUserPolicyInput{UserName: aws.String("alice"), PolicyArn: pol.Arn}))
 	waitFor("attach", func(err error) bool { return err == nil })
 	must(rootC.DetachUserPolicy(ctx, &iamsdk.DetachUserPolicyInput{UserName: aws.String("alice"), PolicyArn: pol.Arn}))
 	waitFor("detach", func(err error) bool { return apiCode(err) == "AccessDenied" })
+
+	// Deactivating alice's key through node C stops it on node B, which
+	// has just used it; reactivating it through node A lets it in again.
+	setKey := func(cl *iamsdk.Client, status iamtypes.StatusType) {
+		must(cl.UpdateAccessKey(ctx, &iamsdk.UpdateAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: key.AccessKeyId, Status: status}))
+	}
+	callerB := func() error { _, err := aliceSTSB.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); return err }
+	setKey(rootC, iamtypes.StatusTypeInactive)
+	eventually("key deactivated", func() (bool, any) { err := callerB(); return apiCode(err) == "InvalidClientTokenId", err })
+	setKey(rootA, iamtypes.StatusTypeActive)
+	eventually("key reactivated", func() (bool, any) { err := callerB(); return err == nil, err })
+
+	// A function URL served by node B stops answering once node C removes
+	// the permission that opened it.
+	_, lambdaA, role := rootLambda(t, &testServer{Endpoint: a.endpoint}, rootID, rootSecret)
+	lambdaC := lambdaClient(&testServer{Endpoint: c.endpoint}, rootID, rootSecret, "")
+	must(lambdaA.CreateFunction(ctx, &lambdasdk.CreateFunctionInput{FunctionName: aws.String("hello"), Runtime: lambdatypes.RuntimeNodejs20x,
+		Handler: aws.String("index.handler"), Role: role.Arn, Code: &lambdatypes.FunctionCode{ZipFile: zipOf(t, map[string]string{"index.js": helloJS})}}))
+	fnURL := aws.ToString(must(lambdaA.CreateFunctionUrlConfig(ctx, &lambdasdk.CreateFunctionUrlConfigInput{FunctionName: aws.String("hello"),
+		AuthType: lambdatypes.FunctionUrlAuthTypeNone})).FunctionUrl)
+	must(lambdaA.AddPermission(ctx, &lambdasdk.AddPermissionInput{FunctionName: aws.String("hello"), StatementId: aws.String("public"),
+		Action: aws.String("lambda:InvokeFunctionUrl"), Principal: aws.String("*"), FunctionUrlAuthType: lambdatypes.FunctionUrlAuthTypeNone}))
+	urlB := b.endpoint + fnURL[strings.Index(fnURL, "/lambda-url/"):]
+	getURL := func() (int, string) {
+		resp, err := http.Get(urlB)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, body := getURL(); code != 200 || body != `"Hello from Lambda!"` {
+		t.Fatalf("function URL through node B: %d %s", code, body)
+	}
+	getURL() // warm
+	must(lambdaC.RemovePermission(ctx, &lambdasdk.RemovePermissionInput{FunctionName: aws.String("hello"), StatementId: aws.String("public")}))
+	eventually("permission removed", func() (bool, any) { code, body := getURL(); return code == 403, fmt.Sprint(code, " ", body) })
 
 	// Writes through every node, then kill -9 node B.
 	var created []string

@@ -26,6 +26,7 @@ import (
 	"github.com/fnurl/fnurl/internal/lambda"
 	"github.com/fnurl/fnurl/internal/metrics"
 	"github.com/fnurl/fnurl/internal/rawconn"
+	"github.com/fnurl/fnurl/internal/readcache"
 	"github.com/fnurl/fnurl/internal/sandbox"
 	"github.com/fnurl/fnurl/internal/server"
 	"github.com/fnurl/fnurl/internal/store/postgres"
@@ -344,12 +345,33 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	tokens := sts.New(keys, ids, sts.Config{TestLifetime: c.testSessionLifetime})
 	fns := lambda.New(db, ids, ids.AccountID(), c.Region, nil)
-	if c.Store == "" {
-		// The embedded store has one writer, this server: the invoke
-		// path may keep function, URL, policy and credential reads in
-		// memory.
-		fns.CacheReads()
-		ids.CacheReads()
+	// The invoke path keeps function, URL, policy and credential reads in
+	// memory. The embedded store has one writer, this server, which
+	// empties the caches as it writes. Nodes sharing PostgreSQL also hear
+	// each other's changes; until they do, and whenever they cannot,
+	// they read through.
+	caches := []readcache.Control{fns.CacheReads(), ids.CacheReads()}
+	if pg, ok := db.(*postgres.DB); ok {
+		for _, cc := range caches {
+			cc.SetEnabled(false)
+		}
+		watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
+		watched := make(chan struct{})
+		go func() {
+			defer close(watched)
+			pg.WatchChanges(watchCtx, postgres.Watcher{Logger: log,
+				Changed: func() {
+					for _, cc := range caches {
+						cc.Invalidate()
+					}
+				},
+				Listening: func(on bool) {
+					for _, cc := range caches {
+						cc.SetEnabled(on)
+					}
+				}})
+		}()
+		defer func() { stopWatch(); <-watched }()
 	}
 	mgr, err := sandbox.NewManager(sandbox.Config{Dir: filepath.Join(c.DataDir, "functions"), Logger: log})
 	if err != nil {

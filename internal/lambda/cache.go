@@ -16,14 +16,19 @@ import (
 // before and after it reaches the store, so the request after a write sees
 // it, as without the cache.
 //
-// Call it only when this Service is the only writer of the store: with the
-// embedded SQLite store, which one server owns. Servers sharing a
-// PostgreSQL store must not call it: another node's writes would not reach
-// this cache. It must be called before the Service is used.
-func (s *Service) CacheReads() {
-	if _, ok := s.store.(*cachingStore); !ok {
-		s.store = newCachingStore(s.store)
+// Call it when this Service is the only writer of the store (the embedded
+// SQLite store, which one server owns), or when the caller learns of every
+// other writer's changes and reports them through the returned Control:
+// servers sharing a PostgreSQL store hear of each other's writes through
+// its notifications (package postgres), and turn the cache off while they
+// cannot. It must be called before the Service is used.
+func (s *Service) CacheReads() readcache.Control {
+	c, ok := s.store.(*cachingStore)
+	if !ok {
+		c = newCachingStore(s.store)
+		s.store = c
 	}
+	return c.cache
 }
 
 // maxCached bounds the cache; a full cache is emptied.

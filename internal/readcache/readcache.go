@@ -7,6 +7,11 @@
 // read that raced a write is never kept. Results are copied in and out, so
 // callers may change what they get. The cache is bounded: when full it is
 // emptied.
+//
+// Several servers may share a store when each learns of the others' writes
+// (PostgreSQL's notifications, in package postgres): the owner then calls
+// Invalidate for each such write, and turns the cache off (SetEnabled)
+// while it cannot hear of them.
 package readcache
 
 import "sync"
@@ -15,13 +20,27 @@ import "sync"
 type Cache[K comparable] struct {
 	max int
 
-	mu   sync.Mutex
-	gen  uint64
-	m    map[K]any
-	hits uint64
+	mu       sync.Mutex
+	gen      uint64
+	m        map[K]any
+	hits     uint64
+	disabled bool
 }
 
-// New returns a cache of at most max results.
+// Control is what the owner of a cache needs when writers other than
+// the one the cache wraps share the store.
+type Control interface {
+	// Invalidate forgets everything: another writer changed the store.
+	Invalidate()
+	// SetEnabled turns the cache on or off; while off, every read goes
+	// to the store and nothing is kept. Turning it either way forgets
+	// everything.
+	SetEnabled(on bool)
+}
+
+var _ Control = (*Cache[int])(nil)
+
+// New returns an enabled cache of at most max results.
 func New[K comparable](max int) *Cache[K] {
 	return &Cache[K]{max: max, m: map[K]any{}}
 }
@@ -29,6 +48,15 @@ func New[K comparable](max int) *Cache[K] {
 // Invalidate forgets everything and starts a new generation.
 func (c *Cache[K]) Invalidate() {
 	c.mu.Lock()
+	c.gen++
+	clear(c.m)
+	c.mu.Unlock()
+}
+
+// SetEnabled implements Control.
+func (c *Cache[K]) SetEnabled(on bool) {
+	c.mu.Lock()
+	c.disabled = !on
 	c.gen++
 	clear(c.m)
 	c.mu.Unlock()
@@ -64,7 +92,7 @@ func Get[K comparable, V any](c *Cache[K], k K, clone func(V) V, read func() (V,
 		return v, err
 	}
 	c.mu.Lock()
-	if c.gen == gen {
+	if c.gen == gen && !c.disabled {
 		if len(c.m) >= c.max {
 			clear(c.m)
 		}

@@ -58,3 +58,29 @@ func TestCache(t *testing.T) {
 		t.Errorf("a caller's change reached the cache: %d", q.N)
 	}
 }
+
+// TestCacheDisabled checks that a disabled cache keeps nothing and forgets
+// what it had, and that it caches again once enabled.
+func TestCacheDisabled(t *testing.T) {
+	c := New[string](8)
+	reads := 0
+	read := func() (int, error) { reads++; return reads, nil }
+	id := func(v int) int { return v }
+	Get(c, "a", id, read) // kept
+	c.SetEnabled(false)
+	for i := range 3 {
+		if v, _ := Get(c, "a", id, read); v != 2+i {
+			t.Fatalf("read %d while disabled = %d, want %d (from the store)", i, v, 2+i)
+		}
+	}
+	c.SetEnabled(true)
+	first, _ := Get(c, "a", id, read)
+	if v, _ := Get(c, "a", id, read); v != first || first != 5 {
+		t.Errorf("reads after enabling = %d then %d, want 5 twice", first, v)
+	}
+	// Invalidate, as for another writer's change.
+	c.Invalidate()
+	if v, _ := Get(c, "a", id, read); v != 6 {
+		t.Errorf("read after Invalidate = %d, want 6", v)
+	}
+}

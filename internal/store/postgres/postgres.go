@@ -12,6 +12,11 @@
 // Write transactions that read before they write run SERIALIZABLE, lock
 // their parent row with SELECT … FOR UPDATE, and are retried on a
 // serialization failure or deadlock (see sqlstore).
+//
+// Every committed change to what servers keep in memory is announced on a
+// notification channel (a trigger on each table but the audit trail), so
+// that nodes may cache reads and forget them when any node writes
+// (WatchChanges).
 package postgres
 
 import (
@@ -72,6 +77,7 @@ const migrationLock = 0x666e75726c
 type DB struct {
 	*sqlstore.DB
 	pool *sql.DB
+	url  string // for WatchChanges' own connection; may hold a password
 }
 
 // IsURL reports whether s names a PostgreSQL database (postgres:// or
@@ -98,7 +104,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	db := &DB{DB: sqlstore.New(pool, pool, Dialect), pool: pool}
+	db := &DB{DB: sqlstore.New(pool, pool, Dialect), pool: pool, url: url}
 	if err := db.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
