@@ -81,6 +81,7 @@ type config struct {
 	serverGOMAXPROCS  string
 	fnGOMAXPROCS      string
 	serverArgs        []string
+	compareArgs       []string
 	fnurlBin          string
 	compareBin        string
 	compareGOMAXPROCS string
@@ -108,6 +109,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.serverGOMAXPROCS, "server-gomaxprocs", "", "GOMAXPROCS for the fnurl server (empty: its own default)")
 	fs.StringVar(&c.fnGOMAXPROCS, "function-gomaxprocs", "", "GOMAXPROCS in the echo function's environment variables (empty: the sandbox's default)")
 	serverArgs := fs.String("server-args", "", "extra arguments for fnurl serve, space-separated (e.g. \"--audit off\")")
+	compareArgs := fs.String("compare-server-args", "", "extra arguments for the -compare server's fnurl serve (default: as -server-args), e.g. another --store")
 	fs.StringVar(&c.fnurlBin, "fnurl", "", "use this fnurl binary instead of building ./cmd/fnurl")
 	fs.StringVar(&c.compareGOMAXPROCS, "compare-gomaxprocs", "", "GOMAXPROCS for the -compare server (default: as -server-gomaxprocs)")
 	fs.StringVar(&c.compareFnProcs, "compare-function-gomaxprocs", "", "GOMAXPROCS in the -compare server's echo function (default: as -function-gomaxprocs)")
@@ -152,6 +154,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		c.only = strings.Split(*only, ",")
 	}
 	c.serverArgs = strings.Fields(*serverArgs)
+	c.compareArgs = c.serverArgs
+	if *compareArgs != "" {
+		c.compareArgs = strings.Fields(*compareArgs)
+	}
 	if c.reps < 1 || c.duration <= 0 || c.maxRequests < 1 {
 		return nil, errors.New("-reps, -duration and -max-requests must be positive")
 	}
@@ -385,7 +391,7 @@ func (b *bench) start(ctx context.Context, root string) error {
 	}
 	if cfg.compareBin != "" {
 		dirB := filepath.Join(b.tmp, "data-b")
-		argv := append([]string{cfg.compareBin, "serve", "--listen", "127.0.0.1:0", "--data-dir", dirB}, cfg.serverArgs...)
+		argv := append([]string{cfg.compareBin, "serve", "--listen", "127.0.0.1:0", "--data-dir", dirB}, cfg.compareArgs...)
 		envB := env
 		if cfg.compareGOMAXPROCS != "" {
 			envB = []string{"GOMAXPROCS=" + cfg.compareGOMAXPROCS}

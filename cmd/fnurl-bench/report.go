@@ -269,6 +269,9 @@ func (r *results) markdown() string {
 	if len(cfg.serverArgs) > 0 {
 		settings = append(settings, "fnurl serve "+strings.Join(cfg.serverArgs, " "))
 	}
+	if cfg.compareBin != "" && !slices.Equal(cfg.compareArgs, cfg.serverArgs) {
+		settings = append(settings, "server B: fnurl serve "+strings.Join(cfg.compareArgs, " "))
+	}
 	if len(settings) == 0 {
 		settings = append(settings, "defaults")
 	}
