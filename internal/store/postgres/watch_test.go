@@ -68,7 +68,9 @@ func TestWatchChanges(t *testing.T) {
 		{"access key created", func() {
 			exec(`INSERT INTO access_keys (access_key_id, is_root, status, secret_sealed, created_at) VALUES ('AKIAWATCH', 1, 'Active', 'x', 0)`)
 		}, true},
-		{"access key last used", func() { exec(`UPDATE access_keys SET last_used_at = 1, last_used_service = 'sts' WHERE access_key_id = 'AKIAWATCH'`) }, false},
+		{"access key last used", func() {
+			exec(`UPDATE access_keys SET last_used_at = 1, last_used_service = 'sts' WHERE access_key_id = 'AKIAWATCH'`)
+		}, false},
 		{"access key deactivated", func() { exec(`UPDATE access_keys SET status = 'Inactive' WHERE access_key_id = 'AKIAWATCH'`) }, true},
 		{"audit events", func() {
 			if err := db.InsertAuditEvents(ctx, []audit.Event{{Time: time.Now(), RequestID: "w1", Decision: audit.Allowed}}); err != nil {
