@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fnurl/fnurl/internal/audit"
+	"github.com/fnurl/fnurl/internal/awsproto"
 	"github.com/fnurl/fnurl/internal/iam"
 	"github.com/fnurl/fnurl/internal/store/sqlite"
 	"github.com/fnurl/fnurl/internal/store/storetest"
@@ -16,7 +18,8 @@ import (
 // BenchmarkStore compares the embedded SQLite store and the PostgreSQL
 // store in one run: IAM reads on the request path (GetUser, the access key
 // lookup, the policies of a user) and IAM writes (CreateUser), serial and
-// from parallel goroutines. The PostgreSQL test server runs with fsync off
+// from parallel goroutines, and the audit writer's batches of 256 events
+// (the events' making included). The PostgreSQL test server runs with fsync off
 // unless FNURL_TEST_PG_DURABLE=1; SQLite always runs with synchronous=FULL.
 func BenchmarkStore(b *testing.B) {
 	stores := []struct {
@@ -98,6 +101,21 @@ func BenchmarkStore(b *testing.B) {
 				return s.CreateUser(ctx, &iam.User{ID: fmt.Sprintf("AIDAW%d", n), Name: fmt.Sprintf("w%d", n), Path: "/", Created: t0})
 			}
 			read("CreateUser", create)
+			// The audit writer's batches: 256 events per op.
+			b.Run("InsertAuditEvents", func(b *testing.B) {
+				evs := make([]audit.Event, 256)
+				for b.Loop() {
+					for i := range evs {
+						evs[i] = audit.Event{Time: time.Now(), RequestID: awsproto.NewRequestID(), SourceIP: "127.0.0.1",
+							UserAgent: "aws-sdk-go-v2/1.0", PrincipalARN: "arn:aws:iam::123456789012:user/bench", AccessKeyID: "AKIAB",
+							CredentialType: "user", Service: "lambda", Action: "lambda:InvokeFunctionUrl", Decision: audit.Allowed, Status: 200}
+					}
+					if err := s.InsertAuditEvents(ctx, evs); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs))/1000, "µs/event")
+			})
 		})
 	}
 }
