@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"io"
+	"maps"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	iamsdk "github.com/aws/aws-sdk-go-v2/service/iam"
@@ -152,4 +154,79 @@ func TestInvocationMetrics(t *testing.T) {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
 	}
+}
+
+// TestMaxEnvironments runs a server limited to one execution environment:
+// a function's idle environment is stopped to make room for another
+// function's, and an invocation that finds the one environment busy gets
+// TooManyRequestsException.
+func TestMaxEnvironments(t *testing.T) {
+	requireTool(t, "node")
+	dir := t.TempDir()
+	ts := startServer(t, dir, nil, "--max-environments", "1")
+	id, secret := rootCreds(t, dir)
+	ctx := context.Background()
+	_, lc, role := rootLambda(t, ts, id, secret)
+	const slowJS = `exports.handler = async () => { await new Promise(r => setTimeout(r, 1500)); return "slow"; };`
+	for name, code := range map[string]string{"quick": helloJS, "slow": slowJS} {
+		must(lc.CreateFunction(ctx, &lambdasdk.CreateFunctionInput{FunctionName: aws.String(name), Runtime: types.RuntimeNodejs20x,
+			Handler: aws.String("index.handler"), Role: role.Arn, Timeout: aws.Int32(10),
+			Code: &types.FunctionCode{ZipFile: zipOf(t, map[string]string{"index.js": code})}}))
+	}
+	invoke := func(name string) error {
+		_, err := lc.Invoke(ctx, &lambdasdk.InvokeInput{FunctionName: aws.String(name)})
+		return err
+	}
+	// envs returns the functions that have environments, and how many,
+	// from /metrics.
+	envs := func() map[string]string {
+		resp, err := http.Get(ts.Endpoint + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		out := map[string]string{}
+		for _, m := range regexp.MustCompile(`(?m)^fnurl_execution_environments\{function="([a-z]+)"\} (\d+)$`).FindAllStringSubmatch(string(b), -1) {
+			if m[2] != "0" {
+				out[m[1]] = m[2]
+			}
+		}
+		return out
+	}
+	waitEnvs := func(want map[string]string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			got := envs()
+			if maps.Equal(got, want) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("environments = %v, want %v", got, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+
+	if err := invoke("quick"); err != nil {
+		t.Fatal(err)
+	}
+	waitEnvs(map[string]string{"quick": "1"})
+	// slow takes quick's place while quick is idle.
+	slowDone := make(chan error, 1)
+	go func() { slowDone <- invoke("slow") }()
+	waitEnvs(map[string]string{"slow": "1"})
+	// While slow runs, quick finds no room.
+	if err := invoke("quick"); apiCode(err) != "TooManyRequestsException" {
+		t.Errorf("invoking quick while slow's environment is busy: %v, want TooManyRequestsException", err)
+	}
+	if err := <-slowDone; err != nil {
+		t.Fatalf("slow: %v", err)
+	}
+	// Once slow is idle, quick takes its place again.
+	if err := invoke("quick"); err != nil {
+		t.Errorf("invoking quick after slow finished: %v", err)
+	}
+	waitEnvs(map[string]string{"quick": "1"})
 }

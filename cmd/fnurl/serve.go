@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,6 +61,7 @@ type serveConfig struct {
 	LogLevel        string
 	ShutdownTimeout time.Duration
 	DebugListen     string
+	MaxEnvironments int
 
 	masterKey  string // FNURL_MASTER_KEY
 	rootKeyID  string // FNURL_ROOT_ACCESS_KEY_ID
@@ -115,6 +117,11 @@ func parseServeFlags(args []string, getenv func(string) string, out io.Writer) (
 	fs.StringVar(&c.LogFormat, "log-format", env("FNURL_LOG_FORMAT", "text"), "log `format`: text or json (env FNURL_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", env("FNURL_LOG_LEVEL", "info"), "log `level`: debug, info, warn or error (env FNURL_LOG_LEVEL)")
 	fs.StringVar(&c.DebugListen, "debug-listen", env("FNURL_DEBUG_LISTEN", ""), "serve Go's profiler (net/http/pprof, under /debug/pprof/) on this second `host:port`, unauthenticated: keep it on loopback; empty serves none (env FNURL_DEBUG_LISTEN)")
+	maxEnvs := env("FNURL_MAX_ENVIRONMENTS", "64")
+	fs.Func("max-environments", "how many execution environments (function processes) this server runs at most, warm or busy, across all functions, a `number` (default 64): past it, an idle environment of another function is stopped to make room, and when none is idle the invocation gets TooManyRequestsException (env FNURL_MAX_ENVIRONMENTS)", func(s string) error {
+		maxEnvs = s
+		return nil
+	})
 	shutdown := env("FNURL_SHUTDOWN_TIMEOUT", "30s")
 	fs.Func("shutdown-timeout", "how long requests in flight may take to finish on SIGINT/SIGTERM, a `duration` (default 30s; env FNURL_SHUTDOWN_TIMEOUT)", func(s string) error {
 		shutdown = s
@@ -190,6 +197,11 @@ Test only (never in production):
 	if !validRegion(c.Region) {
 		return nil, fmt.Errorf("region %q is not a region name like us-east-1", c.Region)
 	}
+	n, err := strconv.Atoi(maxEnvs)
+	if err != nil || n < 1 {
+		return nil, fmt.Errorf("--max-environments %q: want a whole number of at least 1", maxEnvs)
+	}
+	c.MaxEnvironments = n
 	return c, nil
 }
 
@@ -373,7 +385,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}()
 		defer func() { stopWatch(); <-watched }()
 	}
-	mgr, err := sandbox.NewManager(sandbox.Config{Dir: filepath.Join(c.DataDir, "functions"), Logger: log})
+	mgr, err := sandbox.NewManager(sandbox.Config{Dir: filepath.Join(c.DataDir, "functions"), Logger: log,
+		MaxEnvironments: c.MaxEnvironments})
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("function sandbox: %w", err)

@@ -526,6 +526,8 @@ func TestServeFlagsErrors(t *testing.T) {
 	}{
 		{[]string{"serve", "--region", "US East"}, "region"},
 		{[]string{"serve", "--shutdown-timeout", "soon"}, "shutdown timeout"},
+		{[]string{"serve", "--max-environments", "0"}, "--max-environments"},
+		{[]string{"serve", "--max-environments", "many"}, "--max-environments"},
 		{[]string{"serve", "--log-format", "xml", "--data-dir", "DIR"}, "log format"},
 		{[]string{"serve", "extra"}, "unexpected arguments"},
 		{[]string{"frobnicate"}, "unknown command"},
