@@ -481,6 +481,9 @@ func appendValues(dst []byte, vs []string) []byte {
 // with every internal run of spaces and tabs replaced by one space.
 func appendTrimmed(dst []byte, v string) []byte {
 	v = trimOWS(v)
+	if strings.IndexByte(v, '\t') < 0 && !strings.Contains(v, "  ") {
+		return append(dst, v...) // nothing to collapse: most values
+	}
 	space := false
 	for i := 0; i < len(v); i++ {
 		c := v[i]
