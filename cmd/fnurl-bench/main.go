@@ -24,7 +24,7 @@
 //	iam-getuser  IAM GetUser through aws-sdk-go-v2
 //	sts-gci      STS GetCallerIdentity through aws-sdk-go-v2
 //	boto3-sts, boto3-iam   the same through boto3, sequentially (when python3 has boto3)
-//	moto-sts     boto3 against moto's server, for comparison (when moto is installed)
+//	moto-sts, moto-iam   boto3 against moto's server, for comparison (when moto is installed)
 //
 // The HTTP targets use a minimal keep-alive HTTP/1.1 client, one connection
 // and one goroutine per concurrent caller. After the timed repetitions, each
@@ -528,7 +528,9 @@ func (b *bench) targets() ([]*target, error) {
 				run: botoRunner(script, fx.server.endpoint, "iam", fx.userKey, fx.userSecret)})
 		if b.moto != nil {
 			all = append(all, &target{name: "moto-sts", desc: "STS GetCallerIdentity, boto3 against moto_server (no signature check)", server: b.moto, onlyC1: true,
-				run: botoRunner(script, b.moto.endpoint, "sts", "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")})
+				run: botoRunner(script, b.moto.endpoint, "sts", "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")},
+				&target{name: "moto-iam", desc: "IAM GetUser, boto3 against moto_server (no signature check)", server: b.moto, onlyC1: true,
+					run: botoRunner(script, b.moto.endpoint, "iam-create", "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")})
 		}
 	}
 	if len(b.cfg.only) == 0 {

@@ -31,6 +31,11 @@ if op == "sts":
 else:
     client = session.client("iam", endpoint_url=endpoint, config=cfg)
     call = lambda: client.get_user(UserName="bench")
+    if op == "iam-create":  # moto starts empty
+        try:
+            client.create_user(UserName="bench")
+        except client.exceptions.EntityAlreadyExistsException:
+            pass
 for _ in range(5):
     call()
 print("ready", flush=True)
@@ -57,8 +62,10 @@ func haveBoto3() bool {
 	return exec.Command("python3", "-c", "import boto3").Run() == nil
 }
 
-// botoRunner returns a runner that calls op ("sts" or "iam") on endpoint
-// through boto3 with the given credentials, at concurrency 1.
+// botoRunner returns a runner that calls op on endpoint through boto3 with
+// the given credentials, at concurrency 1: "sts" GetCallerIdentity, "iam"
+// GetUser of the user bench, "iam-create" the same after creating bench
+// (for moto, which starts empty).
 func botoRunner(script, endpoint, op, key, secret string) func(c int, d time.Duration, maxN int, begin func()) (load, error) {
 	return func(c int, d time.Duration, maxN int, begin func()) (load, error) {
 		cmd := exec.Command("python3", script, endpoint, op, strconv.FormatFloat(d.Seconds(), 'f', 3, 64), strconv.Itoa(maxN))

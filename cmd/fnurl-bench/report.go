@@ -442,20 +442,24 @@ func (r *results) targetsMarkdown() string {
 			fmt.Sprintf("%.1f %s, %.1f context switches", c.per(sys), label, c.per(c.srvCtx)), c.perf && c.per(sys) <= 18 && c.per(c.srvCtx) <= 6)
 	}
 	if x, ok := r.ratioPerRep("url-iam", "url-none", 1); ok {
-		row("AWS_IAM p50 ≤ 1.05× NONE p50 (c=1)", fmt.Sprintf("%.2f×", x), x <= 1.05)
+		row("AWS_IAM p50 ≤ 1.05× NONE p50 (c=1)", fmt.Sprintf("%.3f×", x), x <= 1.05)
 	}
 	if s, ok := r.summary("url-reject", 16); ok && s.hasHello {
 		row("rejections at ≥ 0.8× the hello rate (c=16), never waking a function",
 			fmt.Sprintf("%.2f× hello's req/s; function CPU %.1f µs/req", s.rpsRatio, s.fnCPU), s.rpsRatio >= 0.8 && s.fnCPU < 1)
 	}
-	if s, ok := r.summary("boto3-sts", 1); ok {
-		moto, measured := issueMotoP50, "issue's figure"
-		if m, ok := r.summary("moto-sts", 1); ok {
+	for _, svc := range []struct{ name, boto, moto string }{{"STS", "boto3-sts", "moto-sts"}, {"IAM", "boto3-iam", "moto-iam"}} {
+		s, ok := r.summary(svc.boto, 1)
+		if !ok {
+			continue
+		}
+		moto, measured := issueMotoP50, "issue's figure for STS"
+		if m, ok := r.summary(svc.moto, 1); ok {
 			moto, measured = m.p50, "measured in this run"
 		}
-		row(fmt.Sprintf("STS through boto3: p50 ≤ 0.3× moto's (moto: %.0f µs, %s)", moto, measured),
+		row(fmt.Sprintf("%s through boto3: p50 ≤ 0.3× moto's (moto: %.0f µs, %s)", svc.name, moto, measured),
 			fmt.Sprintf("%.0f µs = %.2f×", s.p50, s.p50/moto), s.p50 <= 0.3*moto)
-		row("STS through boto3: server CPU ≤ 0.2 ms per call", fmt.Sprintf("%.0f µs", s.srvCPU), s.srvCPU <= 200)
+		row(svc.name+" through boto3: server CPU ≤ 0.2 ms per call", fmt.Sprintf("%.0f µs", s.srvCPU), s.srvCPU <= 200)
 	}
 	var bad []string
 	for _, t := range []string{"url-none", "url-iam", "invoke"} {

@@ -9,7 +9,7 @@ import (
 )
 
 // CacheReads makes the Service keep the reads that every signed request
-// makes in memory: access keys by ID, users and roles by ID, the
+// makes in memory: access keys by ID, users and roles by ID and by name, the
 // identity-based policies of users and roles, managed policies and their
 // versions (for permissions boundaries and session policies) and tags. A
 // signed request with warm caches then reads nothing from the store. Every
@@ -77,6 +77,17 @@ func (c *cachingStore) UserByID(ctx context.Context, id string) (*User, error) {
 	return readcache.Get(c.cache, cacheKey{method: "UserByID", a: id}, readcache.Ptr[User], func() (*User, error) { return c.s.UserByID(ctx, id) })
 }
 
+// User and Role are read by name for IAM's Get and STS's AssumeRole; a
+// name is cached as it was asked (names are case-insensitive), and only
+// when found.
+func (c *cachingStore) User(ctx context.Context, name string) (*User, error) {
+	return readcache.Get(c.cache, cacheKey{method: "User", a: name}, readcache.Ptr[User], func() (*User, error) { return c.s.User(ctx, name) })
+}
+
+func (c *cachingStore) Role(ctx context.Context, name string) (*Role, error) {
+	return readcache.Get(c.cache, cacheKey{method: "Role", a: name}, readcache.Ptr[Role], func() (*Role, error) { return c.s.Role(ctx, name) })
+}
+
 func (c *cachingStore) RoleByID(ctx context.Context, id string) (*Role, error) {
 	return readcache.Get(c.cache, cacheKey{method: "RoleByID", a: id}, readcache.Ptr[Role], func() (*Role, error) { return c.s.RoleByID(ctx, id) })
 }
@@ -113,10 +124,6 @@ func (c *cachingStore) RootAccessKey(ctx context.Context) (*AccessKey, error) {
 	return c.s.RootAccessKey(ctx)
 }
 
-func (c *cachingStore) User(ctx context.Context, name string) (*User, error) {
-	return c.s.User(ctx, name)
-}
-
 func (c *cachingStore) ListUsers(ctx context.Context, pathPrefix, after string, limit int) ([]*User, error) {
 	return c.s.ListUsers(ctx, pathPrefix, after, limit)
 }
@@ -139,10 +146,6 @@ func (c *cachingStore) GroupMembers(ctx context.Context, groupID string) ([]*Use
 
 func (c *cachingStore) GroupsForUser(ctx context.Context, userID string) ([]*Group, error) {
 	return c.s.GroupsForUser(ctx, userID)
-}
-
-func (c *cachingStore) Role(ctx context.Context, name string) (*Role, error) {
-	return c.s.Role(ctx, name)
 }
 
 func (c *cachingStore) ListRoles(ctx context.Context, pathPrefix, after string, limit int) ([]*Role, error) {

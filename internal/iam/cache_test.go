@@ -296,3 +296,90 @@ func TestCacheReadRacingWrite(t *testing.T) {
 		t.Errorf("read after the write = %d policies, want 1: the racing read's result was cached", len(ps))
 	}
 }
+
+func (s *countingStore) User(ctx context.Context, name string) (*iam.User, error) {
+	s.reads.Add(1)
+	return s.Store.User(ctx, name)
+}
+
+func (s *countingStore) Role(ctx context.Context, name string) (*iam.Role, error) {
+	s.reads.Add(1)
+	return s.Store.Role(ctx, name)
+}
+
+// TestCacheByName checks users and roles read by name (IAM's GetUser and
+// GetRole, STS's AssumeRole): warm reads stay in memory, unknown names are
+// not kept, and every write through the Service is seen by the next read.
+func TestCacheByName(t *testing.T) {
+	s, cs := newCachedIAM(t)
+	ctx := context.Background()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := s.CreateUser(ctx, "alice", "/")
+	must(err)
+	_, err = s.CreateRole(ctx, "worker", "/", "first", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`, 3600)
+	must(err)
+	read := func() string {
+		t.Helper()
+		u, err := s.User(ctx, "alice")
+		if err != nil {
+			return "user: " + err.Error()
+		}
+		r, err := s.Role(ctx, "worker")
+		if err != nil {
+			return "role: " + err.Error()
+		}
+		return u.Path + " " + u.PermissionsBoundary + " | " + r.Description + " " + r.TrustPolicy
+	}
+	first := read()
+	before := cs.reads.Load()
+	for range 3 {
+		if got := read(); got != first {
+			t.Fatalf("cached read = %q, want %q", got, first)
+		}
+	}
+	if n := cs.reads.Load() - before; n != 0 {
+		t.Errorf("warm reads by name went to the store %d times, want 0", n)
+	}
+	// Not found is not kept: a user created next is found.
+	if _, err := s.User(ctx, "bob"); err == nil {
+		t.Fatal("found bob before creating him")
+	}
+	_, err = s.CreateUser(ctx, "bob", "/")
+	must(err)
+	if _, err := s.User(ctx, "bob"); err != nil {
+		t.Errorf("bob after CreateUser: %v", err)
+	}
+
+	pol, err := s.CreatePolicy(ctx, "limit", "/", "", allowInvoke)
+	must(err)
+	state := read()
+	for _, w := range []struct {
+		name  string
+		write func() error
+		want  string
+	}{
+		{"user boundary", func() error { return s.PutPermissionsBoundary(ctx, iam.KindUser, "alice", pol.ARN(s.AccountID())) }, ":policy/limit"},
+		{"role description", func() error { d := "second"; return s.UpdateRole(ctx, "worker", &d, nil) }, "| second"},
+		{"trust policy", func() error {
+			return s.UpdateAssumeRolePolicy(ctx, "worker", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"sts:AssumeRole"}]}`)
+		}, `"Effect":"Deny"`},
+		{"user deleted", func() error {
+			if err := s.DeletePermissionsBoundary(ctx, iam.KindUser, "alice"); err != nil {
+				return err
+			}
+			return s.DeleteUser(ctx, "alice")
+		}, "user: "},
+	} {
+		must(w.write())
+		got := read()
+		if got == state || !strings.Contains(got, w.want) {
+			t.Errorf("%s: read after the write = %q (before: %q)", w.name, got, state)
+		}
+		state = got
+	}
+}
