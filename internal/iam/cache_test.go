@@ -10,6 +10,14 @@ import (
 	"github.com/fnurl/fnurl/internal/iam"
 )
 
+// noErr fails t at once on err.
+func noErr(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // countingStore counts the store reads of a signed request.
 type countingStore struct {
 	iam.Store
@@ -137,24 +145,18 @@ func TestCacheSeesEveryWrite(t *testing.T) {
 	s, _ := newCachedIAM(t)
 	ctx := context.Background()
 	acct := s.AccountID()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
 	_, err := s.CreateUser(ctx, "alice", "/")
-	must(err)
+	noErr(t, err)
 	k, err := s.CreateAccessKey(ctx, "alice")
-	must(err)
+	noErr(t, err)
 	pol, err := s.CreatePolicy(ctx, "invoke", "/", "", allowInvoke)
-	must(err)
+	noErr(t, err)
 	arn := pol.ARN(acct)
 
 	state := what(t, s, k.ID)
 	step := func(name string, change func() error, check func(got string) bool) {
 		t.Helper()
-		must(change())
+		noErr(t, change())
 		got := what(t, s, k.ID)
 		if got == state || !check(got) {
 			t.Errorf("%s: read after the write = %q (before: %q)", name, got, state)
@@ -173,8 +175,8 @@ func TestCacheSeesEveryWrite(t *testing.T) {
 	step("inline", func() error { return s.PutInlinePolicy(ctx, iam.KindUser, "alice", "inl", allowInvoke) }, has("inl"))
 	step("delete inline", func() error { return s.DeleteInlinePolicy(ctx, iam.KindUser, "alice", "inl") }, not("inl"))
 	_, err = s.CreateGroup(ctx, "devs", "/")
-	must(err)
-	must(s.PutInlinePolicy(ctx, iam.KindGroup, "devs", "grp", allowInvoke))
+	noErr(t, err)
+	noErr(t, s.PutInlinePolicy(ctx, iam.KindGroup, "devs", "grp", allowInvoke))
 	step("join group", func() error { return s.AddUserToGroup(ctx, "devs", "alice") }, has("grp"))
 	step("leave group", func() error { return s.RemoveUserFromGroup(ctx, "devs", "alice") }, not("grp"))
 	step("boundary", func() error { return s.PutPermissionsBoundary(ctx, iam.KindUser, "alice", arn) }, has("boundary"))
@@ -313,16 +315,10 @@ func (s *countingStore) Role(ctx context.Context, name string) (*iam.Role, error
 func TestCacheByName(t *testing.T) {
 	s, cs := newCachedIAM(t)
 	ctx := context.Background()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
 	_, err := s.CreateUser(ctx, "alice", "/")
-	must(err)
+	noErr(t, err)
 	_, err = s.CreateRole(ctx, "worker", "/", "first", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`, 3600)
-	must(err)
+	noErr(t, err)
 	read := func() string {
 		t.Helper()
 		u, err := s.User(ctx, "alice")
@@ -350,13 +346,13 @@ func TestCacheByName(t *testing.T) {
 		t.Fatal("found bob before creating him")
 	}
 	_, err = s.CreateUser(ctx, "bob", "/")
-	must(err)
+	noErr(t, err)
 	if _, err := s.User(ctx, "bob"); err != nil {
 		t.Errorf("bob after CreateUser: %v", err)
 	}
 
 	pol, err := s.CreatePolicy(ctx, "limit", "/", "", allowInvoke)
-	must(err)
+	noErr(t, err)
 	state := read()
 	for _, w := range []struct {
 		name  string
@@ -375,7 +371,7 @@ func TestCacheByName(t *testing.T) {
 			return s.DeleteUser(ctx, "alice")
 		}, "user: "},
 	} {
-		must(w.write())
+		noErr(t, w.write())
 		got := read()
 		if got == state || !strings.Contains(got, w.want) {
 			t.Errorf("%s: read after the write = %q (before: %q)", w.name, got, state)

@@ -2,7 +2,7 @@ package postgres
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -71,7 +71,7 @@ const (
 func (db *DB) listen(ctx context.Context, w Watcher) (heard bool, err error) {
 	conn, err := pgx.Connect(ctx, db.url)
 	if err != nil {
-		return false, errors.New("connect failed") // pgx's error may hold the URL
+		return false, fmt.Errorf("connect: %w", err) // as Open reports it: pgx leaves the password out
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	if _, err := conn.Exec(ctx, "LISTEN "+changesChannel); err != nil {
