@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -176,6 +178,24 @@ func TestMultiNodePostgres(t *testing.T) {
 	getURL() // warm
 	must(lambdaC.RemovePermission(ctx, &lambdasdk.RemovePermissionInput{FunctionName: aws.String("hello"), StatementId: aws.String("public")}))
 	eventually("permission removed", func() (bool, any) { code, body := getURL(); return code == 403, fmt.Sprint(code, " ", body) })
+
+	// Node B says that it caches and how many changes it heard.
+	resp, err := http.Get(b.endpoint + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scrape, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !regexp.MustCompile(`(?m)^fnurl_read_cache_enabled 1$`).Match(scrape) {
+		t.Errorf("node B's metrics do not say its read cache is on:\n%s", scrape)
+	}
+	changes := -1
+	if m := regexp.MustCompile(`(?m)^fnurl_store_changes_total (\d+)$`).FindSubmatch(scrape); m != nil {
+		changes, _ = strconv.Atoi(string(m[1]))
+	}
+	if changes < 5 {
+		t.Errorf("fnurl_store_changes_total on node B = %d, want at least the 5 changes above", changes)
+	}
 
 	// Writes through every node, then kill -9 node B.
 	var created []string

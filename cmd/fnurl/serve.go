@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/fnurl/fnurl/internal/audit"
@@ -357,29 +358,40 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	tokens := sts.New(keys, ids, sts.Config{TestLifetime: c.testSessionLifetime})
 	fns := lambda.New(db, ids, ids.AccountID(), c.Region, nil)
+	reg := metrics.NewRegistry()
 	// The invoke path keeps function, URL, policy and credential reads in
 	// memory. The embedded store has one writer, this server, which
 	// empties the caches as it writes. Nodes sharing PostgreSQL also hear
 	// each other's changes; until they do, and whenever they cannot,
 	// they read through.
 	caches := []readcache.Control{fns.CacheReads(), ids.CacheReads()}
+	var cachesOn atomic.Bool
+	cachesOn.Store(true)
+	reg.NewGaugeFunc("fnurl_read_cache_enabled", "1 while the server keeps store reads in memory; 0 while a node sharing PostgreSQL cannot hear the other nodes' changes and reads the store every time.",
+		func() map[string]float64 {
+			if cachesOn.Load() {
+				return map[string]float64{"": 1}
+			}
+			return map[string]float64{"": 0}
+		})
 	if pg, ok := db.(*postgres.DB); ok {
-		for _, cc := range caches {
-			cc.SetEnabled(false)
+		changes := reg.NewCounterVec("fnurl_store_changes_total", "Changes committed to the shared PostgreSQL store (by any node) that emptied this node's read caches.")
+		setCaches := func(on bool) {
+			cachesOn.Store(on)
+			for _, cc := range caches {
+				cc.SetEnabled(on)
+			}
 		}
+		setCaches(false)
 		watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
 		watched := make(chan struct{})
 		go func() {
 			defer close(watched)
-			pg.WatchChanges(watchCtx, postgres.Watcher{Logger: log,
+			pg.WatchChanges(watchCtx, postgres.Watcher{Logger: log, Listening: setCaches,
 				Changed: func() {
+					changes.Inc()
 					for _, cc := range caches {
 						cc.Invalidate()
-					}
-				},
-				Listening: func(on bool) {
-					for _, cc := range caches {
-						cc.SetEnabled(on)
 					}
 				}})
 		}()
@@ -393,7 +405,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer mgr.Close()
 	inv := &invoker{mgr: mgr, fns: fns, ids: ids, tokens: tokens, region: c.Region}
-	reg := metrics.NewRegistry()
 	inv.registerMetrics(reg)
 	auditCfg := audit.Config{Store: db, Retention: c.AuditRetention, Logger: log}
 	switch c.AuditLog {
