@@ -194,6 +194,10 @@ func (c *cachingStore) ReplaceRootAccessKey(ctx context.Context, k *AccessKey) e
 	return c.write(func() error { return c.s.ReplaceRootAccessKey(ctx, k) })
 }
 
+func (c *cachingStore) CreateRootAccessKey(ctx context.Context, k *AccessKey) error {
+	return c.write(func() error { return c.s.CreateRootAccessKey(ctx, k) })
+}
+
 func (c *cachingStore) CreateUser(ctx context.Context, u *User) error {
 	return c.write(func() error { return c.s.CreateUser(ctx, u) })
 }

@@ -160,11 +160,19 @@ func (s *Service) settleRootKey(ctx context.Context, id, secret string) (*RootCr
 		return nil, err
 	}
 	c := &RootCredentials{AccessKeyID: NewAccessKeyID(PrefixAccessKey), SecretAccessKey: NewSecretAccessKey()}
-	if err := s.putRootKey(ctx, c.AccessKeyID, c.SecretAccessKey); err != nil {
-		if _, rerr := s.store.RootAccessKey(ctx); rerr == nil {
-			return nil, nil // another node sharing the store made them first
-		}
+	k, err := s.sealRootKey(c.AccessKeyID, c.SecretAccessKey)
+	if err != nil {
 		return nil, err
+	}
+	// Created only if there is none: nodes sharing a store may start
+	// together, and the one that stores its key first wins; the others
+	// show none (replacing it would void the credentials the first one
+	// showed).
+	if err := s.store.CreateRootAccessKey(ctx, k); err != nil {
+		if errors.Is(err, ErrExists) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("store root access key: %w", err)
 	}
 	return c, nil
 }
@@ -184,16 +192,25 @@ func (s *Service) rootKeyIs(ctx context.Context, id, secret string) (bool, error
 	return err == nil && subtle.ConstantTimeCompare([]byte(old), []byte(secret)) == 1, nil
 }
 
+// putRootKey makes id and secret the root user's only access key.
 func (s *Service) putRootKey(ctx context.Context, id, secret string) error {
-	sealed, err := s.keys.Seal(purposeAccessKey, []byte(id), []byte(secret))
+	k, err := s.sealRootKey(id, secret)
 	if err != nil {
 		return err
 	}
-	k := &AccessKey{ID: id, Root: true, Status: StatusActive, Created: s.now().UTC(), SealedSecret: sealed}
 	if err := s.store.ReplaceRootAccessKey(ctx, k); err != nil {
 		return fmt.Errorf("store root access key: %w", err)
 	}
 	return nil
+}
+
+// sealRootKey returns the root access key id with its secret sealed.
+func (s *Service) sealRootKey(id, secret string) (*AccessKey, error) {
+	sealed, err := s.keys.Seal(purposeAccessKey, []byte(id), []byte(secret))
+	if err != nil {
+		return nil, err
+	}
+	return &AccessKey{ID: id, Root: true, Status: StatusActive, Created: s.now().UTC(), SealedSecret: sealed}, nil
 }
 
 func (s *Service) openSecret(k *AccessKey) (string, error) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/fnurl/fnurl/internal/awserr"
@@ -151,5 +152,59 @@ func TestCredentialUnknownKey(t *testing.T) {
 	e := awserr.As(err)
 	if e.Code != "InvalidClientTokenId" || e.HTTPStatus() != 403 {
 		t.Errorf("unknown key: %v", err)
+	}
+}
+
+// gatedStore holds every RootAccessKey read until n of them are waiting,
+// so that n Opens all find no root key before any stores one: nodes
+// sharing a store that start together.
+type gatedStore struct {
+	iam.Store
+	mu      sync.Mutex
+	n       int
+	release chan struct{}
+}
+
+func (s *gatedStore) RootAccessKey(ctx context.Context) (*iam.AccessKey, error) {
+	k, err := s.Store.RootAccessKey(ctx)
+	s.mu.Lock()
+	if s.n--; s.n == 0 {
+		close(s.release)
+	}
+	s.mu.Unlock()
+	<-s.release
+	return k, err
+}
+
+// TestOpenTogetherGeneratesOneRootKey opens four Services on one empty
+// store at once, without configured root credentials: exactly one
+// generates (and shows) root credentials, and they are the ones stored.
+func TestOpenTogetherGeneratesOneRootKey(t *testing.T) {
+	const nodes = 4
+	ctx := context.Background()
+	gs := &gatedStore{Store: openStore(t, t.TempDir()), n: nodes, release: make(chan struct{})}
+	var wg sync.WaitGroup
+	gen := make([]*iam.RootCredentials, nodes)
+	svcs := make([]*iam.Service, nodes)
+	errs := make([]error, nodes)
+	for i := range nodes {
+		wg.Go(func() { svcs[i], gen[i], errs[i] = iam.Open(ctx, gs, mustKeyring(t, 1), iam.Config{}) })
+	}
+	wg.Wait()
+	var shown []*iam.RootCredentials
+	for i := range nodes {
+		if errs[i] != nil {
+			t.Fatalf("Open %d: %v", i, errs[i])
+		}
+		if gen[i] != nil {
+			shown = append(shown, gen[i])
+		}
+	}
+	if len(shown) != 1 {
+		t.Fatalf("%d Opens showed generated root credentials, want exactly 1", len(shown))
+	}
+	secret, p, err := svcs[0].Credential(ctx, shown[0].AccessKeyID)
+	if err != nil || secret != shown[0].SecretAccessKey || p.Type != iam.PrincipalAccount {
+		t.Errorf("the shown root credentials do not work: %v", err)
 	}
 }

@@ -41,6 +41,9 @@ type Store interface {
 	RootAccessKey(ctx context.Context) (*AccessKey, error)
 	// ReplaceRootAccessKey makes k the root user's only access key.
 	ReplaceRootAccessKey(ctx context.Context, k *AccessKey) error
+	// CreateRootAccessKey stores k as the root user's access key if it
+	// has none, and returns ErrExists if it has one.
+	CreateRootAccessKey(ctx context.Context, k *AccessKey) error
 
 	UserStore
 	GroupStore

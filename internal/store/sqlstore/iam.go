@@ -69,6 +69,17 @@ func (db *DB) RootAccessKey(ctx context.Context) (*iam.AccessKey, error) {
 		FROM access_keys k LEFT JOIN users u ON u.user_id = k.user_id WHERE k.is_root = 1`))
 }
 
+// CreateRootAccessKey implements iam.Store: the unique index on is_root
+// refuses a second root key, also to a node that raced this one.
+func (db *DB) CreateRootAccessKey(ctx context.Context, k *iam.AccessKey) error {
+	_, err := db.write.ExecContext(ctx, `INSERT INTO access_keys (access_key_id, user_id, is_root, status, secret_sealed, created_at)
+		VALUES (?, NULL, 1, ?, ?, ?)`, k.ID, k.Status, k.SealedSecret, k.Created.UnixMilli())
+	if db.d.IsUniqueViolation(err) {
+		return iam.ErrExists
+	}
+	return err
+}
+
 // ReplaceRootAccessKey implements iam.Store.
 func (db *DB) ReplaceRootAccessKey(ctx context.Context, k *iam.AccessKey) error {
 	return db.inTx(ctx, func(tx *Tx) error {

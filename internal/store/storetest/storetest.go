@@ -106,7 +106,7 @@ func testSettings(t *testing.T, s Store) {
 	_, err = s.RootAccessKey(ctx)
 	wantErr(t, "RootAccessKey on empty store", err, iam.ErrNotFound)
 	k := &iam.AccessKey{ID: "AKIAROOT000000000001", Root: true, Status: iam.StatusActive, Created: t0, SealedSecret: []byte{0, 1, 0xff}}
-	must(t, s.ReplaceRootAccessKey(ctx, k))
+	must(t, s.CreateRootAccessKey(ctx, k))
 	k2 := &iam.AccessKey{ID: "AKIAROOT000000000002", Root: true, Status: iam.StatusActive, Created: t0, SealedSecret: []byte{9}}
 	must(t, s.ReplaceRootAccessKey(ctx, k2))
 	got, err := s.RootAccessKey(ctx)
@@ -115,6 +115,12 @@ func testSettings(t *testing.T, s Store) {
 	}
 	_, err = s.AccessKey(ctx, k.ID)
 	wantErr(t, "replaced root key", err, iam.ErrNotFound)
+	// Create only when there is none.
+	k3 := &iam.AccessKey{ID: "AKIAROOT000000000003", Root: true, Status: iam.StatusActive, Created: t0, SealedSecret: []byte{3}}
+	wantErr(t, "CreateRootAccessKey with a root key", s.CreateRootAccessKey(ctx, k3), iam.ErrExists)
+	if got, err := s.RootAccessKey(ctx); err != nil || got.ID != k2.ID {
+		t.Errorf("RootAccessKey after a refused create = %+v, %v; want %s", got, err, k2.ID)
+	}
 }
 
 func testUsers(t *testing.T, s Store) {
