@@ -10,6 +10,8 @@ import (
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/fnurl/fnurl/internal/jsonvalid"
 )
 
 // Response is the HTTP answer a function's result maps to.
@@ -26,12 +28,12 @@ var errBadResponse = errors.New("function returned an invalid response")
 // structured response; any other JSON value is sent with status 200 as
 // compact JSON, except a string, which is sent without its quotes.
 //
-// The payload is validated once; the members of a top-level object are then
+// The payload is validated once (package jsonvalid); the members of a top-level object are then
 // found by walking it, and only the few a structured response uses are
 // decoded.
 func MapResponse(payload []byte) (*Response, error) {
 	payload = bytes.TrimSpace(payload)
-	if !json.Valid(payload) {
+	if !jsonvalid.Valid(payload) {
 		return nil, errBadResponse
 	}
 	if payload[0] == '{' {
