@@ -207,6 +207,7 @@ func eventHeaders(r *Request, sourceIP, proto, port string) []header {
 	trace := false
 	for k, vs := range r.Header {
 		lk := lowerHeader(k)
+		v := strings.Join(vs, ",") // one value: no copy
 		switch lk {
 		case "authorization":
 			if r.IAM != nil {
@@ -215,14 +216,10 @@ func eventHeaders(r *Request, sourceIP, proto, port string) []header {
 		case "host", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-port":
 			continue // set below
 		case "x-amzn-trace-id":
-			if strings.Join(vs, ",") == "" {
+			if v == "" {
 				continue // replaced by a new one, as when missing
 			}
 			trace = true
-		}
-		v := vs[0]
-		if len(vs) > 1 {
-			v = strings.Join(vs, ",")
 		}
 		hs = append(hs, header{k: lk, v: v, name: k})
 	}
