@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"time"
 
@@ -12,68 +11,53 @@ import (
 var _ audit.Store = (*DB)(nil)
 
 // InsertAuditEvents implements audit.Store: one transaction per batch,
-// rows inserted auditRowsPerInsert at a time (one statement per row cost
-// about twice as much per event on SQLite: see BenchmarkInsertAuditEvents).
+// rows inserted up to auditRowsPerInsert at a time (one statement per row
+// cost about twice as much per event on SQLite: see
+// BenchmarkInsertAuditEvents). Statements insert a power of two of rows,
+// so that a handful of them, prepared once like every other query, serve
+// every batch size.
 func (db *DB) InsertAuditEvents(ctx context.Context, evs []audit.Event) error {
 	return db.inTx(ctx, func(tx *Tx) error {
-		var full *sql.Stmt // for auditRowsPerInsert rows, prepared once per batch
-		defer func() {
-			if full != nil {
-				full.Close()
-			}
-		}()
 		args := make([]any, 0, auditColumns*min(len(evs), auditRowsPerInsert))
 		for rest := evs; len(rest) > 0; {
-			chunk := rest[:min(len(rest), auditRowsPerInsert)]
-			rest = rest[len(chunk):]
+			n := auditRowsPerInsert
+			for n > len(rest) {
+				n /= 2
+			}
 			args = args[:0]
-			for _, e := range chunk {
+			for _, e := range rest[:n] {
 				args = append(args, e.Time.UnixMilli(), e.RequestID, e.SourceIP, e.UserAgent, e.PrincipalARN, e.AccessKeyID,
 					e.CredentialType, e.Service, e.Action, e.Resource, e.Decision, e.Reason, e.ErrorCode, e.Status, e.LatencyMS)
 			}
-			if len(chunk) < auditRowsPerInsert {
-				if _, err := tx.ExecContext(ctx, insertAuditSQL(len(chunk)), args...); err != nil {
-					return err
-				}
-				continue
-			}
-			if full == nil {
-				st, err := tx.PrepareContext(ctx, insertAuditSQL(auditRowsPerInsert))
-				if err != nil {
-					return err
-				}
-				full = st
-			}
-			if _, err := full.ExecContext(ctx, args...); err != nil {
+			if _, err := tx.ExecContext(ctx, insertAuditSQL[n], args...); err != nil {
 				return err
 			}
+			rest = rest[n:]
 		}
 		return nil
 	})
 }
 
-// auditColumns is the number of values of one row of insertAuditSQL;
+// auditColumns is the number of values of one row of an audit INSERT;
 // auditRowsPerInsert × auditColumns stays far below the bound on the
 // parameters of one statement (32,766 in SQLite, 65,535 in PostgreSQL).
 const (
 	auditColumns       = 15
-	auditRowsPerInsert = 32
+	auditRowsPerInsert = 32 // a power of two
 )
 
-// insertAuditSQL returns an INSERT of n audit events.
-func insertAuditSQL(n int) string {
-	var b strings.Builder
-	b.WriteString(`INSERT INTO audit_events (time, request_id, source_ip, user_agent, principal_arn, access_key_id,
-		credential_type, service, action, resource, decision, reason, error_code, status, latency_ms) VALUES `)
+// insertAuditSQL holds the INSERT of n audit events for n = 1, 2, 4, …,
+// auditRowsPerInsert.
+var insertAuditSQL = func() map[int]string {
+	m := map[int]string{}
 	row := "(" + strings.Repeat("?, ", auditColumns-1) + "?)"
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(row)
+	for n := 1; n <= auditRowsPerInsert; n *= 2 {
+		m[n] = `INSERT INTO audit_events (time, request_id, source_ip, user_agent, principal_arn, access_key_id,
+		credential_type, service, action, resource, decision, reason, error_code, status, latency_ms) VALUES ` +
+			strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
 	}
-	return b.String()
-}
+	return m
+}()
 
 // AuditEvents implements audit.Store.
 func (db *DB) AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, error) {
