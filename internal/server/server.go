@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -260,6 +261,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				writeError(rec, r, info.service, errors.New("panic"))
 			}
 		}
+		// A response written in full goes to the client now rather than
+		// when ServeHTTP returns, so that the access log, the audit event
+		// and the metrics below are not part of its latency.
+		rec.flushComplete(r)
 		if !entry.Suppressed() {
 			s.accessLog(r, rec, info, start)
 		}
@@ -580,6 +585,26 @@ func (r *recorder) Write(b []byte) (int, error) {
 	n, err := r.ResponseWriter.Write(b)
 	r.bytes += int64(n)
 	return n, err
+}
+
+// flushComplete flushes a response whose body has been written in full,
+// as its Content-Length says. Any other response is left to net/http,
+// which decides between Content-Length and chunked encoding when the
+// handler returns; flushing it here would force chunked encoding.
+func (r *recorder) flushComplete(req *http.Request) {
+	if !r.wrote || req.Method == http.MethodHead {
+		return
+	}
+	cl := r.Header().Get("Content-Length")
+	if cl == "" {
+		return
+	}
+	if n, err := strconv.ParseInt(cl, 10, 64); err != nil || n != r.bytes {
+		return
+	}
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
 }
 
 // Unwrap lets http.ResponseController reach the connection.

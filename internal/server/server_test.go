@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -53,5 +54,50 @@ func TestGuessService(t *testing.T) {
 		if got := guessService(r); got != tt.want {
 			t.Errorf("guessService(%s %s) = %s, want %s", tt.host, tt.target, got, tt.want)
 		}
+	}
+}
+
+func TestFlushComplete(t *testing.T) {
+	cases := []struct {
+		name   string
+		method string
+		write  func(w http.ResponseWriter)
+		flush  bool
+	}{
+		{"body as long as its Content-Length", "GET", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Length", "5")
+			w.Write([]byte("hello"))
+		}, true},
+		{"empty body of Content-Length 0", "POST", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Length", "0")
+			w.WriteHeader(http.StatusAccepted)
+		}, true},
+		{"body shorter than its Content-Length", "GET", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Length", "6")
+			w.Write([]byte("hello"))
+		}, false},
+		{"no Content-Length", "GET", func(w http.ResponseWriter) {
+			w.Write([]byte("hello"))
+		}, false},
+		{"malformed Content-Length", "GET", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Length", "5x")
+			w.Write([]byte("hello"))
+		}, false},
+		{"HEAD", "HEAD", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Length", "0")
+			w.WriteHeader(http.StatusOK)
+		}, false},
+		{"nothing written", "GET", func(w http.ResponseWriter) {}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rr := httptest.NewRecorder()
+			rec := &recorder{ResponseWriter: rr}
+			c.write(rec)
+			rec.flushComplete(httptest.NewRequest(c.method, "/", nil))
+			if rr.Flushed != c.flush {
+				t.Errorf("flushed = %v, want %v", rr.Flushed, c.flush)
+			}
+		})
 	}
 }
