@@ -107,6 +107,7 @@ func (m *Manager) acquire(fn *Function) (*env, *pool, error) {
 		e := p.idle[n-1]
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
+		e.thaw()
 		return e, p, nil
 	}
 	if r := fn.ReservedConcurrency; r > 0 && m.active[fn.ARN] >= r {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -116,6 +117,11 @@ type capture struct {
 	partial   []byte
 	invBytes  int
 	truncated bool
+
+	// dropSchedTrace drops the Go scheduler's trace lines, which the
+	// GODEBUG setting that keeps a Go function's sysmon awake may print
+	// (sysmonAwake). Set before the runtime starts.
+	dropSchedTrace bool
 }
 
 func (m *Manager) newCapture(name string) *capture {
@@ -217,6 +223,9 @@ func (c *capture) flushPartial() {
 // are never dropped.
 func (c *capture) emit(msg string, system bool) {
 	msg = string(bytes.TrimSuffix([]byte(msg), []byte("\r")))
+	if !system && c.dropSchedTrace && isSchedTrace(msg) {
+		return
+	}
 	if !system {
 		c.invBytes += len(msg) + 1
 		if c.invBytes > maxInvocation {
@@ -320,4 +329,18 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(k)
 	return k
+}
+
+// isSchedTrace reports whether line is a line of the Go runtime's
+// scheduler trace ("SCHED 0ms: gomaxprocs=1 idleprocs=1 threads=5 …").
+func isSchedTrace(line string) bool {
+	rest, ok := strings.CutPrefix(line, "SCHED ")
+	if !ok {
+		return false
+	}
+	i := 0
+	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+		i++
+	}
+	return i > 0 && strings.HasPrefix(rest[i:], "ms: gomaxprocs=")
 }

@@ -19,3 +19,24 @@ func TestFunctionProcs(t *testing.T) {
 		}
 	}
 }
+
+func TestIsSchedTrace(t *testing.T) {
+	tests := []struct {
+		line string
+		want bool
+	}{
+		{"SCHED 0ms: gomaxprocs=1 idleprocs=1 threads=4 spinningthreads=0 needspinning=0 idlethreads=2 runqueue=0 [ 0 ]", true},
+		{"SCHED 2147483647ms: gomaxprocs=2 idleprocs=2", true},
+		{"SCHED ms: gomaxprocs=1", false},
+		{"SCHED 12ms: something else", false},
+		{"SCHEDULE 0ms: gomaxprocs=1", false},
+		{" SCHED 0ms: gomaxprocs=1", false},
+		{"sched 0ms: gomaxprocs=1", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := isSchedTrace(tt.line); got != tt.want {
+			t.Errorf("isSchedTrace(%q) = %v, want %v", tt.line, got, tt.want)
+		}
+	}
+}

@@ -68,8 +68,13 @@ type Config struct {
 	Dir             string        // working directory for extracted code, created 0700
 	MaxEnvironments int           // server-wide limit of concurrent environments (default 64)
 	IdleTimeout     time.Duration // warm environments idle longer than this are stopped (default 5 min)
-	Logger          *slog.Logger
-	Now             func() time.Time
+	// IdleFreeze is how long a warm environment stays idle before its
+	// processes are stopped (SIGSTOP) until its next invocation, as Lambda
+	// freezes an environment between invocations (default 1 s; negative:
+	// never).
+	IdleFreeze time.Duration
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // Request is one invocation.
@@ -163,6 +168,9 @@ func NewManager(cfg Config) (*Manager, error) {
 	}
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 5 * time.Minute
+	}
+	if cfg.IdleFreeze == 0 {
+		cfg.IdleFreeze = time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -284,10 +292,14 @@ func arnName(arn string) string {
 	return arn
 }
 
-// janitor stops environments idle longer than IdleTimeout.
+// janitor stops environments idle longer than IdleTimeout and freezes
+// those idle longer than IdleFreeze.
 func (m *Manager) janitor() {
 	defer close(m.janDone)
 	tick := m.cfg.IdleTimeout / 4
+	if m.cfg.IdleFreeze > 0 {
+		tick = min(tick, m.cfg.IdleFreeze/2)
+	}
 	tick = max(tick, 10*time.Millisecond)
 	tick = min(tick, 30*time.Second)
 	t := time.NewTicker(tick)
@@ -304,11 +316,14 @@ func (m *Manager) janitor() {
 		for _, p := range m.pools {
 			keep := p.idle[:0]
 			for _, e := range p.idle {
-				if now.Sub(e.lastUsed) > m.cfg.IdleTimeout {
+				switch idle := now.Sub(e.lastUsed); {
+				case idle > m.cfg.IdleTimeout:
 					stale = append(stale, e)
-				} else {
-					keep = append(keep, e)
+					continue
+				case m.cfg.IdleFreeze > 0 && idle >= m.cfg.IdleFreeze && !e.frozen:
+					e.freeze()
 				}
+				keep = append(keep, e)
 			}
 			clear(p.idle[len(keep):])
 			p.idle = keep

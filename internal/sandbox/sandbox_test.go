@@ -228,6 +228,7 @@ func TestEnvironment(t *testing.T) {
 		"env:TZ":                              "Europe/Paris",
 		"env:LANG":                            "en_US.UTF-8",
 		"env:GOMAXPROCS":                      "1", // 128 MB: Lambda's share of one vCPU
+		"env:GODEBUG":                         "schedtrace=2147483647",
 		"env:AWS_ACCESS_KEY_ID":               "ASIAEXAMPLE",
 		"env:AWS_SECRET_ACCESS_KEY":           "secret",
 		"env:AWS_SESSION_TOKEN":               "token",
@@ -981,4 +982,123 @@ func FuzzUnzip(f *testing.F) {
 			t.Fatalf("wrote next to the target: %v", ents)
 		}
 	})
+}
+
+// TestGODEBUG checks that Go functions get the GODEBUG setting that keeps
+// their sysmon awake unless they set schedtrace themselves, and that the
+// scheduler trace lines it may print are dropped from the logs only then.
+func TestGODEBUG(t *testing.T) {
+	m := newManager(t, sandbox.Config{})
+	const trace = "SCHED 0ms: gomaxprocs=1 idleprocs=1 threads=4 spinningthreads=0 needspinning=0 idlethreads=2 runqueue=0 [ 0 ]"
+	tests := []struct {
+		name, user, want string
+		dropped          bool
+	}{
+		{"unset", "", "schedtrace=2147483647", true},
+		{"other settings", "http2client=0", "schedtrace=2147483647,http2client=0", true},
+		{"own schedtrace", "schedtrace=0", "schedtrace=0", false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fn := newFunction(fmt.Sprintf("godebug%d", i), "provided.al2023", "", bootstrapZip(t))
+			if tt.user != "" {
+				fn.Env = map[string]string{"GODEBUG": tt.user}
+			}
+			res, _ := invoke(t, m, fn, `{"env":true}`)
+			var got map[string]string
+			if err := json.Unmarshal(res.Payload, &got); err != nil {
+				t.Fatalf("%v: %s", err, res.Payload)
+			}
+			if got["env:GODEBUG"] != tt.want {
+				t.Errorf("GODEBUG = %q, want %q", got["env:GODEBUG"], tt.want)
+			}
+			b, _ := json.Marshal(map[string]string{"stderr": trace + "\nSCHED 5 is not a trace\n"})
+			res, _ = invoke(t, m, fn, string(b))
+			tail := string(res.LogTail)
+			if strings.Contains(tail, trace) == tt.dropped {
+				t.Errorf("scheduler trace line dropped = %v, want %v; log tail:\n%s", !tt.dropped, tt.dropped, tail)
+			}
+			if !strings.Contains(tail, "SCHED 5 is not a trace") {
+				t.Errorf("another line starting with SCHED was dropped; log tail:\n%s", tail)
+			}
+		})
+	}
+	// Other runtimes are not Go programs.
+	needTool(t, "node")
+	node := newFunction("godebugnode", "nodejs20.x", "index.handler", zipFiles(t, map[string]zipFile{
+		"index.js": {[]byte(`exports.handler = async () => process.env.GODEBUG ?? "unset";`), 0o644}}))
+	if res, _ := invoke(t, m, node, `{}`); string(res.Payload) != `"unset"` {
+		t.Errorf("Node.js function: GODEBUG = %s, want unset", res.Payload)
+	}
+}
+
+// TestFreeze checks that an environment idle longer than IdleFreeze has its
+// processes stopped, that the next invocation continues them, and that a
+// frozen environment still stops at once on Close.
+func TestFreeze(t *testing.T) {
+	state := func(pid int) byte {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return 0
+		}
+		s := string(b)
+		if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
+			return s[i+2]
+		}
+		return 0
+	}
+	pidOf := func(res *sandbox.Response) int {
+		var v map[string]string
+		json.Unmarshal(res.Payload, &v)
+		pid, _ := strconv.Atoi(v["pid"])
+		if pid <= 1 {
+			t.Fatalf("pid in %s", res.Payload)
+		}
+		return pid
+	}
+	waitState := func(pid int, want byte, within time.Duration) bool {
+		for end := time.Now().Add(within); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+			if state(pid) == want {
+				return true
+			}
+		}
+		return false
+	}
+
+	m, err := sandbox.NewManager(sandbox.Config{Dir: filepath.Join(t.TempDir(), "f"), IdleFreeze: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	fn := newFunction("freezing", "provided.al2023", "", bootstrapZip(t))
+	res, _ := invoke(t, m, fn, `{"env":true}`)
+	pid := pidOf(res)
+	if !waitState(pid, 'T', 3*time.Second) {
+		t.Fatalf("idle environment not frozen: state %c", state(pid))
+	}
+	res, _ = invoke(t, m, fn, `{"env":true}`)
+	if got := pidOf(res); got != pid {
+		t.Fatalf("second invocation ran in process %d, want the frozen environment's %d", got, pid)
+	}
+	if s := state(pid); s == 'T' {
+		t.Errorf("environment still stopped right after an invocation")
+	}
+	if !waitState(pid, 'T', 3*time.Second) {
+		t.Fatalf("environment not frozen again: state %c", state(pid))
+	}
+	start := time.Now()
+	m.Close()
+	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("after Close: kill(%d, 0) = %v, want ESRCH", pid, err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Close of a frozen environment took %v", d)
+	}
+
+	// IdleFreeze < 0: never frozen.
+	m2 := newManager(t, sandbox.Config{IdleFreeze: -1})
+	res, _ = invoke(t, m2, newFunction("warm", "provided.al2023", "", bootstrapZip(t)), `{"env":true}`)
+	if pid := pidOf(res); waitState(pid, 'T', 300*time.Millisecond) {
+		t.Errorf("environment frozen with IdleFreeze < 0")
+	}
 }

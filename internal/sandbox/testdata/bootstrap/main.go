@@ -2,8 +2,8 @@
 // Lambda Runtime API with plain net/http. What it does depends on the
 // event: {"sleep_ms":N}, {"exit":N}, {"fail":"msg"}, {"stream":N,
 // "pause_ms":M, "stream_fail":"msg"}, {"alloc_mb":N}, {"log":N},
-// {"env":true}; anything else is echoed back. FN_INIT_FAIL=1 makes it
-// fail its initialisation.
+// {"env":true}, {"stderr":"text"}; anything else is echoed back.
+// FN_INIT_FAIL=1 makes it fail its initialisation.
 package main
 
 import (
@@ -44,6 +44,7 @@ type event struct {
 	Log        int    `json:"log"`
 	Env        bool   `json:"env"`
 	ExitAfter  bool   `json:"exit_after"`
+	Stderr     string `json:"stderr"`
 }
 
 func main() {
@@ -92,6 +93,9 @@ func main() {
 				fmt.Printf("line %d %s\n", i, strings.Repeat("x", 100))
 			}
 			post("/invocation/"+id+"/response", []byte(`"logged"`), nil)
+		case ev.Stderr != "":
+			fmt.Fprint(os.Stderr, ev.Stderr)
+			post("/invocation/"+id+"/response", []byte(`"written"`), nil)
 		case ev.Env:
 			m := map[string]string{"uid": fmt.Sprint(os.Getuid()), "pgid": fmt.Sprint(pgid()), "pid": fmt.Sprint(os.Getpid()),
 				"deadline": resp.Header.Get("Lambda-Runtime-Deadline-Ms"), "arn": resp.Header.Get("Lambda-Runtime-Invoked-Function-Arn"),
