@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -43,6 +44,47 @@ func metricValue(t *testing.T, scrape, name string, labels ...string) float64 {
 	return 0
 }
 
+// metricCheck is one sample a test expects in a scrape.
+type metricCheck struct {
+	name   string
+	labels []string
+	want   float64
+}
+
+// waitMetrics scrapes /metrics until every check holds, for up to 5 s, and
+// reports those that still do not. A request's metrics are recorded just
+// after its response is sent, so a scrape right after a response may not
+// count it yet. It returns the last scrape.
+func waitMetrics(t *testing.T, endpoint string, checks []metricCheck) string {
+	t.Helper()
+	var scrape string
+	var wrong []string
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		resp, err := http.Get(endpoint + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Type"), "version=0.0.4") {
+			t.Fatalf("GET /metrics: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		scrape, wrong = string(b), nil
+		for _, c := range checks {
+			if got := metricValue(t, scrape, c.name, c.labels...); got != c.want {
+				wrong = append(wrong, fmt.Sprintf("%s%v = %v, want %v", c.name, c.labels, got, c.want))
+			}
+		}
+		if len(wrong) == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	for _, w := range wrong {
+		t.Error(w)
+	}
+	return scrape
+}
+
 func TestMetricsAfterKnownWorkload(t *testing.T) {
 	dir := t.TempDir()
 	ts := startServer(t, dir, nil)
@@ -61,35 +103,14 @@ func TestMetricsAfterKnownWorkload(t *testing.T) {
 	mIAM, _ := sdkClients(ts, aws.ToString(key.AccessKeyId), aws.ToString(key.SecretAccessKey), "")
 	mIAM.ListUsers(ctx, &iamsdk.ListUsersInput{})
 
-	resp, err := http.Get(ts.Endpoint + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	scrape := string(b)
-	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Type"), "version=0.0.4") {
-		t.Fatalf("GET /metrics: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
-	}
-	checks := []struct {
-		name   string
-		labels []string
-		want   float64
-	}{
+	scrape := waitMetrics(t, ts.Endpoint, []metricCheck{
 		{"fnurl_requests_total", []string{`service="sts"`, `action="sts:GetCallerIdentity"`, `status="200"`}, 3},
 		{"fnurl_requests_total", []string{`service="sts"`, `status="403"`, `error="SignatureDoesNotMatch"`}, 2},
 		{"fnurl_authentication_failures_total", []string{`service="sts"`, `error="SignatureDoesNotMatch"`}, 2},
 		{"fnurl_authorization_decisions_total", []string{`service="iam"`, `decision="implicit_deny"`}, 1},
 		{"fnurl_requests_total", []string{`action="iam:ListUsers"`, `status="403"`, `error="AccessDenied"`}, 1},
-	}
-	for _, c := range checks {
-		if got := metricValue(t, scrape, c.name, c.labels...); got != c.want {
-			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
-		}
-	}
-	if !regexp.MustCompile(`fnurl_request_duration_seconds_count\{service="sts"\} 5`).MatchString(scrape) {
-		t.Errorf("duration histogram count for sts is not 5:\n%s", scrape)
-	}
+		{"fnurl_request_duration_seconds_count", []string{`service="sts"`}, 5},
+	})
 	if strings.Contains(scrape, aws.ToString(key.AccessKeyId)) || strings.Contains(scrape, id) {
 		t.Error("an access key ID appears in the metrics")
 	}
@@ -131,29 +152,13 @@ func TestInvocationMetrics(t *testing.T) {
 	if _, err := lc.Invoke(ctx, &lambdasdk.InvokeInput{FunctionName: aws.String("m")}); apiCode(err) != "TooManyRequestsException" {
 		t.Errorf("reserved concurrency 0: %v", err)
 	}
-	resp, err := http.Get(ts.Endpoint + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	scrape := string(b)
-	checks := []struct {
-		name   string
-		labels []string
-		want   float64
-	}{
+	waitMetrics(t, ts.Endpoint, []metricCheck{
 		{"fnurl_invocations_total", []string{`function="m"`, `start="cold"`, `outcome="ok"`}, 1},
 		{"fnurl_invocations_total", []string{`function="m"`, `start="warm"`, `outcome="ok"`}, 2},
 		{"fnurl_invocation_duration_seconds_count", []string{`function="m"`}, 3},
 		{"fnurl_execution_environments", []string{`function="m"`}, 1},
 		{"fnurl_requests_total", []string{`action="lambda:InvokeFunction"`, `status="429"`, `error="TooManyRequestsException"`}, 1},
-	}
-	for _, c := range checks {
-		if got := metricValue(t, scrape, c.name, c.labels...); got != c.want {
-			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
-		}
-	}
+	})
 }
 
 // TestMaxEnvironments runs a server limited to one execution environment:

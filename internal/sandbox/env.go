@@ -338,7 +338,7 @@ func (m *Manager) environ(fn *Function, rt *runtimeSpec, e *env, taskRoot string
 	}
 	if rt.kind == kindProvided && !strings.Contains(vars["GODEBUG"], "schedtrace=") {
 		vars["GODEBUG"] = joinGODEBUG(sysmonAwake, vars["GODEBUG"])
-		e.logs.dropSchedTrace = true
+		e.logs.dropSchedTraces()
 	}
 	region := fn.Region
 	if region == "" {

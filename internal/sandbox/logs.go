@@ -120,8 +120,15 @@ type capture struct {
 
 	// dropSchedTrace drops the Go scheduler's trace lines, which the
 	// GODEBUG setting that keeps a Go function's sysmon awake may print
-	// (sysmonAwake). Set before the runtime starts.
+	// (sysmonAwake).
 	dropSchedTrace bool
+}
+
+// dropSchedTraces makes c drop the Go scheduler's trace lines.
+func (c *capture) dropSchedTraces() {
+	c.mu.Lock()
+	c.dropSchedTrace = true
+	c.mu.Unlock()
 }
 
 func (m *Manager) newCapture(name string) *capture {
