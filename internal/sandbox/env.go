@@ -403,8 +403,9 @@ func (m *Manager) environ(fn *Function, rt *runtimeSpec, e *env, taskRoot string
 // while nothing needs it; an environment idle longer than
 // Config.IdleFreeze is frozen, and sysmon with it. The setting's real
 // purpose, a scheduler trace every 2^31-1 ms (24.8 days), prints a line
-// only on a machine up longer than that, then every 24.8 days (a line the
-// log capture drops). A function that sets schedtrace itself keeps its
+// only on a machine up longer than that, then every 24.8 days; a crashing
+// program also prints the scheduler's state before its panic. The log
+// capture drops both. A function that sets schedtrace itself keeps its
 // own value, and with it sysmon's usual sleep.
 const sysmonAwake = "schedtrace=2147483647"
 

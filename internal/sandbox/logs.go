@@ -122,6 +122,7 @@ type capture struct {
 	// GODEBUG setting that keeps a Go function's sysmon awake may print
 	// (sysmonAwake).
 	dropSchedTrace bool
+	inSchedDump    bool // after a dropped trace line: its per-P, M and G lines follow
 }
 
 // dropSchedTraces makes c drop the Go scheduler's trace lines.
@@ -230,8 +231,15 @@ func (c *capture) flushPartial() {
 // are never dropped.
 func (c *capture) emit(msg string, system bool) {
 	msg = string(bytes.TrimSuffix([]byte(msg), []byte("\r")))
-	if !system && c.dropSchedTrace && isSchedTrace(msg) {
-		return
+	if !system && c.dropSchedTrace {
+		switch {
+		case isSchedTrace(msg):
+			c.inSchedDump = true
+			return
+		case c.inSchedDump && isSchedDetail(msg):
+			return
+		}
+		c.inSchedDump = false
 	}
 	if !system {
 		c.invBytes += len(msg) + 1
@@ -338,8 +346,10 @@ func sortedKeys(m map[string]string) []string {
 	return k
 }
 
-// isSchedTrace reports whether line is a line of the Go runtime's
-// scheduler trace ("SCHED 0ms: gomaxprocs=1 idleprocs=1 threads=5 …").
+// isSchedTrace reports whether line is the first line of the Go runtime's
+// scheduler trace ("SCHED 0ms: gomaxprocs=1 idleprocs=1 threads=5 …"),
+// which a Go program with schedtrace set prints every so often and, with
+// its state in detail, when it crashes.
 func isSchedTrace(line string) bool {
 	rest, ok := strings.CutPrefix(line, "SCHED ")
 	if !ok {
@@ -350,4 +360,19 @@ func isSchedTrace(line string) bool {
 		i++
 	}
 	return i > 0 && strings.HasPrefix(rest[i:], "ms: gomaxprocs=")
+}
+
+// isSchedDetail reports whether line is one of the lines of processor,
+// thread and goroutine state ("  P0: status=1 …", "  M2: p=nil …",
+// "  G6: status=2() …") that follow a crashing program's scheduler trace.
+func isSchedDetail(line string) bool {
+	rest, ok := strings.CutPrefix(line, "  ")
+	if !ok || rest == "" || (rest[0] != 'P' && rest[0] != 'M' && rest[0] != 'G') {
+		return false
+	}
+	i := 1
+	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+		i++
+	}
+	return i > 1 && strings.HasPrefix(rest[i:], ": ")
 }

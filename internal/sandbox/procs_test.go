@@ -40,3 +40,25 @@ func TestIsSchedTrace(t *testing.T) {
 		}
 	}
 }
+
+func TestIsSchedDetail(t *testing.T) {
+	tests := []struct {
+		line string
+		want bool
+	}{
+		{"  P0: status=1 schedtick=5 syscalltick=0 m=0 runqsize=1 gfreecnt=0 timerslen=1", true},
+		{"  M12: p=nil curg=nil mallocing=0 throwing=0", true},
+		{"  G6: status=2() m=0 lockedm=nil", true},
+		{"  G: status=2()", false},
+		{"  X1: status=2()", false},
+		{" P0: status=1", false},
+		{"  P0 status=1", false},
+		{"panic: boom", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := isSchedDetail(tt.line); got != tt.want {
+			t.Errorf("isSchedDetail(%q) = %v, want %v", tt.line, got, tt.want)
+		}
+	}
+}

@@ -1021,6 +1021,19 @@ func TestGODEBUG(t *testing.T) {
 			if !strings.Contains(tail, "SCHED 5 is not a trace") {
 				t.Errorf("another line starting with SCHED was dropped; log tail:\n%s", tail)
 			}
+			// A crash prints the scheduler's state in detail first when
+			// schedtrace is set (with schedtrace=0 it prints none): dropped
+			// with the trace line, the panic kept.
+			res, _ = invoke(t, m, fn, `{"crash":true}`)
+			tail = string(res.LogTail)
+			if !strings.Contains(tail, "panic: boom") || !strings.Contains(tail, "Runtime exited") {
+				t.Errorf("crash not in the log tail:\n%s", tail)
+			}
+			for _, s := range []string{"SCHED ", "  P0: status=", "  G1: status="} {
+				if strings.Contains(tail, s) {
+					t.Errorf("crash: %q in the log tail:\n%s", s, tail)
+				}
+			}
 		})
 	}
 	// Other runtimes are not Go programs.

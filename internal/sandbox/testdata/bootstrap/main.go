@@ -2,7 +2,8 @@
 // Lambda Runtime API with plain net/http. What it does depends on the
 // event: {"sleep_ms":N}, {"exit":N}, {"fail":"msg"}, {"stream":N,
 // "pause_ms":M, "stream_fail":"msg"}, {"alloc_mb":N}, {"log":N},
-// {"env":true}, {"stderr":"text"}; anything else is echoed back.
+// {"env":true}, {"stderr":"text"}, {"crash":true} (a goroutine panics);
+// anything else is echoed back.
 // FN_INIT_FAIL=1 makes it fail its initialisation.
 package main
 
@@ -45,6 +46,7 @@ type event struct {
 	Env        bool   `json:"env"`
 	ExitAfter  bool   `json:"exit_after"`
 	Stderr     string `json:"stderr"`
+	Crash      bool   `json:"crash"`
 }
 
 func main() {
@@ -93,6 +95,9 @@ func main() {
 				fmt.Printf("line %d %s\n", i, strings.Repeat("x", 100))
 			}
 			post("/invocation/"+id+"/response", []byte(`"logged"`), nil)
+		case ev.Crash:
+			go func() { panic("boom") }()
+			time.Sleep(time.Minute)
 		case ev.Stderr != "":
 			fmt.Fprint(os.Stderr, ev.Stderr)
 			post("/invocation/"+id+"/response", []byte(`"written"`), nil)
