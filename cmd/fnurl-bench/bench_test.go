@@ -216,6 +216,11 @@ func TestReport(t *testing.T) {
 	add("hello", false, 1, 100*time.Microsecond, 8000, 0)
 	add("url-iam", true, 1, 300*time.Microsecond, 2000, 0)
 	add("url-none", true, 1, 280*time.Microsecond, 2100, 1)
+	// The hello function's pair: AWS_IAM ÷ NONE 1.05 and 1.10.
+	add("url-iam-hello", true, 0, 210*time.Microsecond, 3000, 0)
+	add("url-none-hello", true, 0, 200*time.Microsecond, 3000, 0)
+	add("url-iam-hello", true, 1, 330*time.Microsecond, 2000, 0)
+	add("url-none-hello", true, 1, 300*time.Microsecond, 2000, 0)
 	s, ok := r.summary("url-iam", 1)
 	if !ok {
 		t.Fatal("no url-iam summary")
@@ -229,6 +234,7 @@ func TestReport(t *testing.T) {
 	md := r.markdown()
 	for _, want := range []string{"| url-iam | 1 | 2500 | 250 | 500 |", "AWS_IAM URL, echo function, c=1: p50 ≤ 4× hello-server p50 | 3.50× (median of per-repetition ratios) | yes",
 		"0.5× RIE's p50 (RIE: 638 µs, issue's figure) | 250 µs = 0.39× 638 µs | yes", "| url-none | 1 | 2600 | 235 | 470 |", "not measured by this command",
+		"AWS_IAM p50 ≤ 1.05× NONE p50 (c=1), echo function | 1.062× | no", "AWS_IAM p50 ≤ 1.05× NONE p50 (c=1), hello function | 1.075× | no",
 		"| ≤ 2 MB server-side per warm execution environment | ≤ 0.25 MB (upper bound) | yes |", "| ≤ 30 MB RSS idle | 15.0 MB when started"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)

@@ -19,6 +19,7 @@
 //	url-iam-hello  the same on the hello function's AWS_IAM URL (the echo
 //	             function returns its 1.5 KB event; hello, the walkthrough's
 //	             function, returns "Hello from Lambda!")
+//	url-none-hello  GET on the hello function's NONE URL
 //	invoke       the Lambda Invoke API, one signed request replayed
 //	url-reject   the AWS_IAM URL with a wrong signature (403, or 429 once throttled)
 //	iam-getuser  IAM GetUser through aws-sdk-go-v2
@@ -113,7 +114,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.fnurlBin, "fnurl", "", "use this fnurl binary instead of building ./cmd/fnurl")
 	fs.StringVar(&c.compareGOMAXPROCS, "compare-gomaxprocs", "", "GOMAXPROCS for the -compare server (default: as -server-gomaxprocs)")
 	fs.StringVar(&c.compareFnProcs, "compare-function-gomaxprocs", "", "GOMAXPROCS in the -compare server's echo function (default: as -function-gomaxprocs)")
-	fs.StringVar(&c.compareBin, "compare", "", "also run a second fnurl server from this binary (for example one built from an older commit), with targets url-none@B, url-iam@B, url-iam-hello@B, invoke@B and url-reject@B interleaved with the others: an A/B comparison in one run")
+	fs.StringVar(&c.compareBin, "compare", "", "also run a second fnurl server from this binary (for example one built from an older commit), with targets url-none@B, url-iam@B, url-none-hello@B, url-iam-hello@B, invoke@B and url-reject@B interleaved with the others: an A/B comparison in one run")
 	fs.StringVar(&c.perf, "perf", "auto", "count syscalls with perf stat: auto, on or off")
 	fs.StringVar(&c.python, "boto3", "auto", "boto3 targets: auto (when python3 has boto3), on or off")
 	fs.BoolVar(&c.breakdown, "breakdown", false, "in the counting run, also break the fnurl server's syscalls down by name with perf trace -s (needs perf)")
@@ -475,6 +476,7 @@ func (b *bench) targets() ([]*target, error) {
 			{name: "url-none" + suffix, desc: "function URL, auth NONE" + what, server: fx.server, fnurl: true, ops: raw(fx.server, get(fx.noneURL), isOK)},
 			{name: "url-iam" + suffix, desc: "function URL, auth AWS_IAM (SigV4 + policy)" + what, server: fx.server, fnurl: true,
 				ops: raw(fx.server, func() ([]byte, error) { return b.signedRequest(fx, "GET", fx.iamURL, nil, fx.userSecret) }, isOK)},
+			{name: "url-none-hello" + suffix, desc: "function URL, auth NONE, of the hello function" + what, server: fx.server, fnurl: true, ops: raw(fx.server, get(fx.helloNoneURL), isOK)},
 			{name: "url-iam-hello" + suffix, desc: "function URL, auth AWS_IAM, of the hello function (answers \"Hello from Lambda!\")" + what, server: fx.server, fnurl: true,
 				ops: raw(fx.server, func() ([]byte, error) { return b.signedRequest(fx, "GET", fx.helloURL, nil, fx.userSecret) }, isOK)},
 			{name: "invoke" + suffix, desc: "Lambda Invoke API (SigV4 + policy)" + what, server: fx.server, fnurl: true,

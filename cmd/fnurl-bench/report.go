@@ -441,8 +441,15 @@ func (r *results) targetsMarkdown() string {
 		row("server side per warm invoke (url-iam, c=1): ≤ 18 syscalls, ≤ 6 context switches",
 			fmt.Sprintf("%.1f %s, %.1f context switches", c.per(sys), label, c.per(c.srvCtx)), c.perf && c.per(sys) <= 18 && c.per(c.srvCtx) <= 6)
 	}
+	// With the echo function an AWS_IAM request's event, and so its
+	// answer, is longer than a NONE request's by its signature headers
+	// and the caller's identity; the hello function answers the same to
+	// both.
 	if x, ok := r.ratioPerRep("url-iam", "url-none", 1); ok {
-		row("AWS_IAM p50 ≤ 1.05× NONE p50 (c=1)", fmt.Sprintf("%.3f×", x), x <= 1.05)
+		row("AWS_IAM p50 ≤ 1.05× NONE p50 (c=1), echo function", fmt.Sprintf("%.3f×", x), x <= 1.05)
+	}
+	if x, ok := r.ratioPerRep("url-iam-hello", "url-none-hello", 1); ok {
+		row("AWS_IAM p50 ≤ 1.05× NONE p50 (c=1), hello function", fmt.Sprintf("%.3f×", x), x <= 1.05)
 	}
 	if s, ok := r.summary("url-reject", 16); ok && s.hasHello {
 		row("rejections at ≥ 0.8× the hello rate (c=16), never waking a function",

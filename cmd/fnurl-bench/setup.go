@@ -174,6 +174,7 @@ type fixture struct {
 	server             *child
 	iamURL, noneURL    string
 	helloURL           string
+	helloNoneURL       string // the hello function's NONE URL (alias "open")
 	fnARN, helloARN    string
 	userID, userKey    string // the bench user's access key
 	userSecret         string
@@ -182,9 +183,9 @@ type fixture struct {
 
 const lambdaTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 
-// setUp creates, as root, the execution role, the echo function with an
-// AWS_IAM URL and (on alias "open") a NONE URL, the hello function with an
-// AWS_IAM URL, and a user "bench" whose inline policy allows invoking them
+// setUp creates, as root, the execution role, the echo function and the
+// hello function, each with an AWS_IAM URL and (on alias "open") a NONE
+// URL, and a user "bench" whose inline policy allows invoking them
 // through their URLs and the Invoke API and reading itself.
 func setUp(ctx context.Context, srv *child, dataDir string, zipFile, helloZip []byte, fnEnv map[string]string) (*fixture, error) {
 	f := &fixture{server: srv}
@@ -235,6 +236,17 @@ func setUp(ctx context.Context, srv *child, dataDir string, zipFile, helloZip []
 		return nil, fmt.Errorf("CreateFunctionUrlConfig hello: %w", err)
 	}
 	f.helloURL = aws.ToString(u.FunctionUrl)
+	if _, err := lc.CreateAlias(ctx, &lambdasdk.CreateAliasInput{FunctionName: aws.String("hello"), Name: aws.String("open"), FunctionVersion: aws.String("$LATEST")}); err != nil {
+		return nil, fmt.Errorf("CreateAlias hello: %w", err)
+	}
+	if u, err = lc.CreateFunctionUrlConfig(ctx, &lambdasdk.CreateFunctionUrlConfigInput{FunctionName: aws.String("hello"), Qualifier: aws.String("open"), AuthType: types.FunctionUrlAuthTypeNone}); err != nil {
+		return nil, fmt.Errorf("CreateFunctionUrlConfig hello NONE: %w", err)
+	}
+	f.helloNoneURL = aws.ToString(u.FunctionUrl)
+	if _, err := lc.AddPermission(ctx, &lambdasdk.AddPermissionInput{FunctionName: aws.String("hello"), Qualifier: aws.String("open"), StatementId: aws.String("public"),
+		Action: aws.String("lambda:InvokeFunctionUrl"), Principal: aws.String("*"), FunctionUrlAuthType: types.FunctionUrlAuthTypeNone}); err != nil {
+		return nil, fmt.Errorf("AddPermission hello: %w", err)
+	}
 	if _, err := ic.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("bench")}); err != nil {
 		return nil, fmt.Errorf("CreateUser: %w", err)
 	}
