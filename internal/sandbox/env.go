@@ -397,9 +397,10 @@ func (m *Manager) environ(fn *Function, rt *runtimeSpec, e *env, taskRoot string
 // thread from sleeping for good while the function waits for its next
 // event. Asleep, sysmon is woken by the first system call of every
 // invocation (the runtime client's read of the event) and polls every
-// 20 µs until the function is idle again: on a 2-CPU machine that was 3
-// of the 6.6 context switches and about 25 µs of the function's CPU per
-// warm invocation (docs/benchmarks). Awake, it naps up to 10 ms at a time
+// 20 µs until the function is idle again: on a 2-CPU machine, awake, an
+// aws-lambda-go function made 2.2-2.9 context switches per warm
+// invocation instead of 6.0-7.3 and used 16-24 % less CPU
+// (docs/benchmarks, round 6). Awake, it naps up to 10 ms at a time
 // while nothing needs it; an environment idle longer than
 // Config.IdleFreeze is frozen, and sysmon with it. The setting's real
 // purpose, a scheduler trace every 2^31-1 ms (24.8 days), prints a line
