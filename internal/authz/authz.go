@@ -43,6 +43,45 @@ type Authorizer struct {
 	now      func() time.Time
 	cache    docCache
 	clock    atomic.Pointer[clockText] // the current second, formatted
+
+	decisions decisionCache
+}
+
+// decisionCache keeps decisions made on context-free policy sets
+// (iampolicy.PolicySet.ContextFree), which depend on nothing but the set,
+// the principal, the action and the resource. The key holds the set itself:
+// a set is the compiled form of its documents, names and sources
+// (docCache.policySet), so a changed, attached or detached policy makes
+// another set, and the decisions made on the old one are never found
+// again; holding the set keeps its address from being reused.
+type decisionCache struct {
+	mu sync.Mutex
+	m  map[decisionKey]iampolicy.Decision
+}
+
+type decisionKey struct {
+	set              *iampolicy.PolicySet
+	principal        iampolicy.Principal
+	action, resource string
+}
+
+// maxCachedDecisions bounds the decision cache; a full cache is emptied.
+const maxCachedDecisions = 8192
+
+func (c *decisionCache) get(k decisionKey) (iampolicy.Decision, bool) {
+	c.mu.Lock()
+	d, ok := c.m[k]
+	c.mu.Unlock()
+	return d, ok
+}
+
+func (c *decisionCache) put(k decisionKey, d iampolicy.Decision) {
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxCachedDecisions {
+		c.m = make(map[decisionKey]iampolicy.Decision)
+	}
+	c.m[k] = d
+	c.mu.Unlock()
 }
 
 // clockText is one second as aws:CurrentTime and aws:EpochTime spell it.
@@ -160,6 +199,7 @@ type Subject struct {
 	last     *iampolicy.PolicySet // the set built for the last query
 	lastRP   *iampolicy.NamedPolicy
 	lastMust bool
+	lastFree bool // last is cached and context-free: its decisions may be kept
 
 	// base holds the global condition keys (and the tags, once read),
 	// built at the first decision; each decision adds its own keys over
@@ -201,8 +241,9 @@ func (s *Subject) policySet(rp *iampolicy.NamedPolicy, mustAllow bool) *iampolic
 	if s.last != nil && s.lastRP == rp && s.lastMust == mustAllow {
 		return s.last
 	}
-	set := s.a.cache.policySet(s.identity, s.session, s.boundary, rp, mustAllow)
+	set, cached := s.a.cache.policySet(s.identity, s.session, s.boundary, rp, mustAllow)
 	s.last, s.lastRP, s.lastMust = set, rp, mustAllow
+	s.lastFree = cached && set.ContextFree()
 	return set
 }
 
@@ -260,14 +301,71 @@ func (a *Authorizer) Decide(ctx context.Context, p *iam.Principal, q Query, opts
 }
 
 // Decide evaluates q for the subject, as Authorizer.Decide does, without
-// reading its policies again.
+// reading its policies again. A decision on policies without conditions or
+// policy variables is kept (decisionCache) and served again to the same
+// principal for the same action and resource while the policies are the
+// same.
 func (s *Subject) Decide(ctx context.Context, q Query, opts ...iampolicy.Option) (iampolicy.Decision, error) {
-	a, p := s.a, s.p
 	set := s.policySet(q.ResourcePolicy, q.ResourceMustAllow)
+	var key decisionKey
+	keep := s.lastFree && len(opts) == 0
+	var d iampolicy.Decision
+	var req *iampolicy.Request
+	found := false
+	if keep {
+		key = decisionKey{set: set, principal: Principal(s.p), action: q.Action, resource: q.Resource}
+		d, found = s.a.decisions.get(key)
+	}
+	if !found {
+		var err error
+		if req, err = s.request(ctx, q); err != nil {
+			return iampolicy.Decision{}, err
+		}
+		d = iampolicy.Evaluate(req, set, opts...)
+		if keep {
+			s.a.decisions.put(key, d)
+		}
+	}
+	if !q.Advisory {
+		if e := audit.FromContext(ctx); e != nil {
+			switch {
+			case d.Allowed():
+				e.Decide(q.Action, q.Resource, audit.Allowed, "")
+			default:
+				var reason string
+				if d.Explanation == nil {
+					// Explain the denial for the operator: evaluating again
+					// with explanations costs only on this path.
+					if req == nil {
+						var err error
+						if req, err = s.request(ctx, q); err != nil {
+							return iampolicy.Decision{}, err
+						}
+					}
+					x := iampolicy.Evaluate(req, set, iampolicy.WithExplanation())
+					reason = x.Explain()
+				} else {
+					reason = d.Explain()
+				}
+				result := audit.ImplicitDeny
+				if d.Result == iampolicy.ExplicitDeny {
+					result = audit.ExplicitDeny
+				}
+				e.Decide(q.Action, q.Resource, result, reason)
+			}
+		}
+	}
+	return d, nil
+}
+
+// request builds the engine's request for q: the principal, its tags when
+// a policy involved may test them, the global condition keys and q's own.
+func (s *Subject) request(ctx context.Context, q Query) (*iampolicy.Request, error) {
+	a, p := s.a, s.p
 	if !s.tagsLoaded && (s.tagsNeeded || q.ResourcePolicy != nil && a.cache.mayTestPrincipalTags(q.ResourcePolicy.Policy)) {
 		tags, err := a.policies.PrincipalTags(ctx, p)
 		if err != nil {
-			return iampolicy.Decision{}, err
+			return nil, err
 		}
 		s.tags, s.tagsLoaded = tags, true
 	}
@@ -284,31 +382,7 @@ func (s *Subject) Decide(ctx context.Context, q Query, opts ...iampolicy.Option)
 	if q.Extra != nil {
 		q.Extra(&req.Context)
 	}
-	d := iampolicy.Evaluate(req, set, opts...)
-	if !q.Advisory {
-		if e := audit.FromContext(ctx); e != nil {
-			switch {
-			case d.Allowed():
-				e.Decide(q.Action, q.Resource, audit.Allowed, "")
-			default:
-				reason := Reason(d)
-				if d.Explanation == nil {
-					// Explain the denial for the operator: evaluating again
-					// with explanations costs only on this path.
-					x := iampolicy.Evaluate(req, set, iampolicy.WithExplanation())
-					reason = x.Explain()
-				} else {
-					reason = d.Explain()
-				}
-				result := audit.ImplicitDeny
-				if d.Result == iampolicy.ExplicitDeny {
-					result = audit.ExplicitDeny
-				}
-				e.Decide(q.Action, q.Resource, result, reason)
-			}
-		}
-	}
-	return d, nil
+	return req, nil
 }
 
 // NamedPolicy parses a stored resource-based policy (a function's policy,
@@ -470,7 +544,7 @@ func (c *docCache) appendSetKey(key []byte, np *iampolicy.NamedPolicy) ([]byte, 
 // policySet returns the compiled set of these policies: the same set for
 // the same documents (by id: ids are never reused), names and sources, so
 // that its action index is built once, not on every request.
-func (c *docCache) policySet(identity, session []iampolicy.NamedPolicy, boundary, resource *iampolicy.NamedPolicy, mustAllow bool) *iampolicy.PolicySet {
+func (c *docCache) policySet(identity, session []iampolicy.NamedPolicy, boundary, resource *iampolicy.NamedPolicy, mustAllow bool) (set *iampolicy.PolicySet, cached bool) {
 	var buf [256]byte
 	key, ok := buf[:0], true
 	c.mu.Lock()
@@ -496,10 +570,10 @@ func (c *docCache) policySet(identity, session []iampolicy.NamedPolicy, boundary
 	}
 	if ok {
 		if set, found := c.sets[string(key)]; found {
-			return set
+			return set, true
 		}
 	}
-	set := &iampolicy.PolicySet{Identity: identity, Session: session, PermissionsBoundary: boundary,
+	set = &iampolicy.PolicySet{Identity: identity, Session: session, PermissionsBoundary: boundary,
 		Resource: resource, ResourceMustAllow: mustAllow}
 	if ok {
 		if c.sets == nil || len(c.sets) >= maxCachedSets {
@@ -507,7 +581,7 @@ func (c *docCache) policySet(identity, session []iampolicy.NamedPolicy, boundary
 		}
 		c.sets[string(key)] = set
 	}
-	return set
+	return set, ok
 }
 
 // mayTestPrincipalTags reports whether a policy parsed through the cache

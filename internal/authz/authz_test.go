@@ -282,7 +282,7 @@ func TestCompiledSetsReused(t *testing.T) {
 	}
 	subj, _ := a.Subject(ctx, bob)
 	rp := &iampolicy.NamedPolicy{Name: "p", Policy: foreign}
-	if subj.policySet(rp, false) == subj.a.cache.policySet(subj.identity, nil, nil, rp, false) {
+	if again, cached := subj.a.cache.policySet(subj.identity, nil, nil, rp, false); cached || subj.policySet(rp, false) == again {
 		t.Error("a set with a policy unknown to the cache was cached")
 	}
 }
@@ -316,4 +316,160 @@ func TestContextClock(t *testing.T) {
 			t.Errorf("aws:EpochTime at %v = %s, want %s", tt.at, got, tt.epochStr)
 		}
 	}
+}
+
+// TestDecisionsKept checks that a decision on policies without conditions
+// or variables is kept and served again, for that principal, action and
+// resource only, and never once a policy changed; and that decisions on
+// policies with conditions are made every time.
+func TestDecisionsKept(t *testing.T) {
+	ctx := context.Background()
+	fp := &fakePolicies{identity: []iam.StoredPolicy{{Name: "invoke", Source: "user bob (inline)", Document: allowInvoke}}}
+	a := New(fp, nil)
+	decide := func(p *iam.Principal, q Query) iampolicy.Decision {
+		t.Helper()
+		d, err := a.Decide(ctx, p, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	kept := func() int {
+		a.decisions.mu.Lock()
+		defer a.decisions.mu.Unlock()
+		return len(a.decisions.m)
+	}
+	invoke := Query{Action: "lambda:InvokeFunctionUrl", Resource: fnARN}
+	if d := decide(bob, invoke); !d.Allowed() {
+		t.Fatalf("bob denied: %v", d.Result)
+	}
+	if kept() != 1 {
+		t.Fatalf("%d decisions kept, want 1", kept())
+	}
+	// A kept decision is served again: tampering with it shows.
+	for k, d := range a.decisions.m {
+		d.Result = iampolicy.ExplicitDeny
+		a.decisions.m[k] = d
+	}
+	if d := decide(bob, invoke); d.Result != iampolicy.ExplicitDeny {
+		t.Fatalf("the kept decision was not used: %v", d.Result)
+	}
+	a.decisions.m = nil
+
+	// Another action, resource or principal is decided on its own.
+	if d := decide(bob, Query{Action: "lambda:GetFunction", Resource: fnARN}); d.Allowed() {
+		t.Error("lambda:GetFunction allowed by a policy allowing lambda:InvokeFunctionUrl")
+	}
+	alice := &iam.Principal{Type: iam.PrincipalUser, Account: "111122223333", ARN: "arn:aws:iam::111122223333:user/alice", UserID: "AIDAALICE", UserName: "alice"}
+	onlyBob, err := a.NamedPolicy("function policy", "function f", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"`+bob.ARN+`"},"Action":"lambda:GetFunction","Resource":"*"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := Query{Action: "lambda:GetFunction", Resource: fnARN, ResourcePolicy: onlyBob}
+	if d := decide(bob, get); !d.Allowed() {
+		t.Error("bob denied by a resource policy naming him")
+	}
+	if d := decide(alice, get); d.Allowed() {
+		t.Error("alice allowed by bob's kept decision")
+	}
+
+	// A changed policy is a new set: the kept allow is not used.
+	fp.identity[0].Document = strings.Replace(allowInvoke, `"Allow"`, `"Deny"`, 1)
+	if d := decide(bob, invoke); d.Result != iampolicy.ExplicitDeny {
+		t.Errorf("after the policy became a deny: %v", d.Result)
+	}
+
+	// Conditions: every decision is made anew.
+	fp.identity[0].Document = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"lambda:InvokeFunctionUrl","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"192.0.2.0/24"}}}]}`
+	a.decisions.m = nil
+	for _, tt := range []struct {
+		ip    string
+		allow bool
+	}{{"192.0.2.7", true}, {"198.51.100.7", false}, {"192.0.2.8", true}} {
+		rctx := WithRequestInfo(ctx, &RequestInfo{SourceIP: tt.ip})
+		d, err := a.Decide(rctx, bob, invoke)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Allowed() != tt.allow {
+			t.Errorf("from %s: allowed %v, want %v", tt.ip, d.Allowed(), tt.allow)
+		}
+	}
+	// So do variables.
+	fp.identity[0].Document = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"lambda:InvokeFunctionUrl","Resource":"arn:aws:lambda:*:*:function:${aws:username}"}]}`
+	if d := decide(bob, invoke); d.Allowed() {
+		t.Error("bob allowed on function f by a policy for the function named after him")
+	}
+	if d := decide(bob, Query{Action: "lambda:InvokeFunctionUrl", Resource: "arn:aws:lambda:us-east-1:111122223333:function:bob"}); !d.Allowed() {
+		t.Error("bob denied on his own function")
+	}
+	if kept() != 0 {
+		t.Errorf("%d decisions kept on policies with conditions or variables", kept())
+	}
+}
+
+// TestKeptDecisionsAsEvaluated compares, over principals, actions,
+// resources and context-free policies, every decision Decide returns (the
+// second time from the decision cache) with the engine's own evaluation.
+func TestKeptDecisionsAsEvaluated(t *testing.T) {
+	ctx := context.Background()
+	docs := []string{
+		allowInvoke,
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"lambda:*","Resource":"arn:aws:lambda:*:111122223333:function:f*"},{"Effect":"Deny","Action":"lambda:Delete*","Resource":"*"}]}`,
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":"iam:*","NotResource":"arn:aws:lambda:us-east-1:111122223333:function:secret"}]}`,
+	}
+	resourceDocs := []string{
+		"",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"lambda:InvokeFunction","Resource":"*"}]}`,
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/alice"},"Action":"lambda:*","Resource":"*"},{"Effect":"Deny","Principal":"*","Action":"lambda:InvokeFunctionUrl","Resource":"*"}]}`,
+	}
+	principals := []*iam.Principal{
+		bob,
+		{Type: iam.PrincipalUser, Account: "111122223333", ARN: "arn:aws:iam::111122223333:user/alice", UserID: "AIDAALICE", UserName: "alice"},
+		{Type: iam.PrincipalUser, Account: "444455556666", ARN: "arn:aws:iam::444455556666:user/carol", UserID: "AIDACAROL", UserName: "carol"},
+	}
+	actions := []string{"lambda:InvokeFunctionUrl", "lambda:InvokeFunction", "lambda:DeleteFunction", "iam:GetUser"}
+	resources := []string{fnARN, "arn:aws:lambda:us-east-1:111122223333:function:secret", "arn:aws:lambda:us-east-1:444455556666:function:f"}
+	n := 0
+	for _, doc := range docs {
+		fp := &fakePolicies{identity: []iam.StoredPolicy{{Name: "p", Source: "inline", Document: doc}}}
+		a := New(fp, nil)
+		for _, rdoc := range resourceDocs {
+			rp, err := a.NamedPolicy("resource policy", "function", rdoc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range principals {
+				for _, action := range actions {
+					for _, res := range resources {
+						q := Query{Action: action, Resource: res, ResourcePolicy: rp}
+						subj, err := a.Subject(ctx, p)
+						if err != nil {
+							t.Fatal(err)
+						}
+						set := subj.policySet(rp, false)
+						req, err := subj.request(ctx, q)
+						if err != nil {
+							t.Fatal(err)
+						}
+						want := iampolicy.Evaluate(req, set).Result
+						for round := range 2 {
+							d, err := a.Decide(ctx, p, q)
+							if err != nil {
+								t.Fatal(err)
+							}
+							if d.Result != want {
+								t.Errorf("%s %s on %s, resource policy %q, round %d: %v, want %v", p.ARN, action, res, rdoc, round, d.Result, want)
+							}
+							n++
+						}
+					}
+				}
+			}
+		}
+		if len(a.decisions.m) == 0 {
+			t.Errorf("no decision kept for %s", doc)
+		}
+	}
+	t.Logf("%d decisions compared", n)
 }

@@ -145,11 +145,67 @@ func (p *Policy) compile() []*cstmt {
 	p.once.Do(func() {
 		vars := p.Version == Version2012
 		p.compiled = make([]*cstmt, len(p.Statements))
+		p.contextFree = true
 		for i := range p.Statements {
 			p.compiled[i] = compileStatement(&p.Statements[i], i, vars)
+			p.contextFree = p.contextFree && p.compiled[i].contextFree()
 		}
 	})
 	return p.compiled
+}
+
+// ContextFree reports whether no statement of p has a condition or a policy
+// variable: what p says of a request then depends only on its principal,
+// action and resource, never on its context keys.
+func (p *Policy) ContextFree() bool {
+	p.compile()
+	return p.contextFree
+}
+
+// ContextFree reports whether every policy of the set is context-free
+// (Policy.ContextFree): a decision on the set then depends only on the
+// request's principal, action and resource (and ResourceAccount).
+func (s *PolicySet) ContextFree() bool {
+	free := func(nps []NamedPolicy) bool {
+		for i := range nps {
+			if nps[i].Policy != nil && !nps[i].Policy.ContextFree() {
+				return false
+			}
+		}
+		return true
+	}
+	if !free(s.Identity) || !free(s.Session) {
+		return false
+	}
+	for _, np := range []*NamedPolicy{s.PermissionsBoundary, s.Resource} {
+		if np != nil && np.Policy != nil && !np.Policy.ContextFree() {
+			return false
+		}
+	}
+	for _, levels := range [][]OrgLevel{s.SCPs, s.RCPs} {
+		for _, l := range levels {
+			if !free(l.Policies) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// contextFree reports whether c has no condition and no policy variable in
+// its resources (the only places a statement reads the request's context).
+func (c *cstmt) contextFree() bool {
+	if len(c.conds) > 0 {
+		return false
+	}
+	for i := range c.resources {
+		for j := range c.resources[i].parts {
+			if c.resources[i].parts[j].vars {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func compileStatement(s *Statement, index int, vars bool) *cstmt {

@@ -39,8 +39,9 @@ type Policy struct {
 	singleStatement bool     // "Statement" was an object, not a list
 	order           []string // top-level keys in document order
 
-	once     sync.Once
-	compiled []*cstmt
+	once        sync.Once
+	compiled    []*cstmt
+	contextFree bool // see ContextFree; set with compiled
 }
 
 // Statement is one element of a policy's Statement list. Absent elements are
