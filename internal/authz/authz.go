@@ -241,9 +241,8 @@ func (s *Subject) policySet(rp *iampolicy.NamedPolicy, mustAllow bool) *iampolic
 	if s.last != nil && s.lastRP == rp && s.lastMust == mustAllow {
 		return s.last
 	}
-	set, cached := s.a.cache.policySet(s.identity, s.session, s.boundary, rp, mustAllow)
-	s.last, s.lastRP, s.lastMust = set, rp, mustAllow
-	s.lastFree = cached && set.ContextFree()
+	set, keep := s.a.cache.policySet(s.identity, s.session, s.boundary, rp, mustAllow)
+	s.last, s.lastRP, s.lastMust, s.lastFree = set, rp, mustAllow, keep
 	return set
 }
 
@@ -476,7 +475,14 @@ type docCache struct {
 	info map[*iampolicy.Policy]docEntry
 	next uint64 // the id of the next parsed document
 
-	sets map[string]*iampolicy.PolicySet // compiled sets, by setKey
+	sets map[string]cachedSet // compiled sets, by setKey
+}
+
+// cachedSet is a compiled set and whether it is context-free
+// (iampolicy.PolicySet.ContextFree), found out once when it is built.
+type cachedSet struct {
+	set  *iampolicy.PolicySet
+	free bool
 }
 
 // docEntry is a parsed document, with an id no other parsed document
@@ -544,7 +550,10 @@ func (c *docCache) appendSetKey(key []byte, np *iampolicy.NamedPolicy) ([]byte, 
 // policySet returns the compiled set of these policies: the same set for
 // the same documents (by id: ids are never reused), names and sources, so
 // that its action index is built once, not on every request.
-func (c *docCache) policySet(identity, session []iampolicy.NamedPolicy, boundary, resource *iampolicy.NamedPolicy, mustAllow bool) (set *iampolicy.PolicySet, cached bool) {
+//
+// keep reports that the set is cached and context-free: decisions on it may
+// be kept (decisionCache).
+func (c *docCache) policySet(identity, session []iampolicy.NamedPolicy, boundary, resource *iampolicy.NamedPolicy, mustAllow bool) (set *iampolicy.PolicySet, keep bool) {
 	var buf [256]byte
 	key, ok := buf[:0], true
 	c.mu.Lock()
@@ -569,19 +578,21 @@ func (c *docCache) policySet(identity, session []iampolicy.NamedPolicy, boundary
 		key = append(key, 3)
 	}
 	if ok {
-		if set, found := c.sets[string(key)]; found {
-			return set, true
+		if cs, found := c.sets[string(key)]; found {
+			return cs.set, cs.free
 		}
 	}
 	set = &iampolicy.PolicySet{Identity: identity, Session: session, PermissionsBoundary: boundary,
 		Resource: resource, ResourceMustAllow: mustAllow}
-	if ok {
-		if c.sets == nil || len(c.sets) >= maxCachedSets {
-			c.sets = make(map[string]*iampolicy.PolicySet)
-		}
-		c.sets[string(key)] = set
+	if !ok {
+		return set, false
 	}
-	return set, ok
+	if c.sets == nil || len(c.sets) >= maxCachedSets {
+		c.sets = make(map[string]cachedSet)
+	}
+	cs := cachedSet{set: set, free: set.ContextFree()}
+	c.sets[string(key)] = cs
+	return set, cs.free
 }
 
 // mayTestPrincipalTags reports whether a policy parsed through the cache
