@@ -205,8 +205,8 @@ func TestReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &results{cfg: cfg, machine: "test", startRSS: 15 << 10, idleRSS: 20 << 10, firstRSS: 21 << 10, firstEnvs: 1, warmRSS: 22 << 10, envs: 5}
-	add := func(target string, fnurl bool, rep int, p50 time.Duration, n int, errs int) {
-		r.add(&phaseResult{target: target, desc: target, fnurl: fnurl, c: 1, rep: rep, n: n, errs: errs,
+	add := func(target string, fn bool, rep int, p50 time.Duration, n int, errs int) {
+		r.add(&phaseResult{target: target, desc: target, function: fn, c: 1, rep: rep, n: n, errs: errs,
 			elapsed: time.Second, p50: p50, p99: 2 * p50, srvTicks: int64(n) / 100})
 	}
 	// Rep 0: hello 50 µs, url-iam 200 µs (4×); rep 1: 100 µs and 300 µs (3×).
@@ -253,6 +253,80 @@ func TestReport(t *testing.T) {
 	}
 	if w := img.Bounds().Dx(); w != 1100 {
 		t.Errorf("chart width %d, want 1100", w)
+	}
+}
+
+// TestReportRIE checks the targets against the emulator when it ran in
+// the same run: medians of per-repetition ratios to the rie targets, not
+// the issue's figures.
+func TestReportRIE(t *testing.T) {
+	cfg, err := parseFlags([]string{"-reps", "2", "-c", "1"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &results{cfg: cfg, machine: "test"}
+	add := func(target string, rep int, p50 time.Duration, n int) {
+		r.add(&phaseResult{target: target, desc: target, function: true, c: 1, rep: rep, n: n, elapsed: time.Second, p50: p50, p99: 2 * p50})
+	}
+	// Echo: p50 ratios 0.5 and 0.6, req/s ratios 4000/1900 and 3300/1600.
+	add("url-iam", 0, 250*time.Microsecond, 4000)
+	add("rie", 0, 500*time.Microsecond, 1900)
+	add("url-iam", 1, 300*time.Microsecond, 3300)
+	add("rie", 1, 500*time.Microsecond, 1600)
+	// Hello: p50 ratios 0.48 and 0.5, req/s ratios 2.05 and 1.9.
+	add("url-iam-hello", 0, 240*time.Microsecond, 4100)
+	add("rie-hello", 0, 500*time.Microsecond, 2000)
+	add("url-iam-hello", 1, 260*time.Microsecond, 3800)
+	add("rie-hello", 1, 520*time.Microsecond, 2000)
+	md := r.markdown()
+	for _, want := range []string{
+		"| AWS_IAM URL, echo function, c=1: p50 ≤ 0.5× RIE's p50 (`rie` in this run: 500 µs) | 275 µs = 0.55× (median of per-repetition ratios) | no |",
+		"| AWS_IAM URL, echo function, c=1: req/s ≥ 2× RIE's (`rie` in this run: 1750 req/s) | 3650 req/s = 2.08× (median of per-repetition ratios) | yes |",
+		"| AWS_IAM URL, hello function, c=1: p50 ≤ 0.5× RIE's p50 (`rie-hello` in this run: 510 µs) | 250 µs = 0.49× (median of per-repetition ratios) | yes |",
+		"| AWS_IAM URL, hello function, c=1: req/s ≥ 2× RIE's (`rie-hello` in this run: 2000 req/s) | 3950 req/s = 1.97× (median of per-repetition ratios) | no |",
+		"use the `rie` and `rie-hello` targets of this run instead",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "issue's figure)") {
+		t.Errorf("report checks against the issue's RIE figures although the emulator ran:\n%s", md)
+	}
+}
+
+// TestEchoedEvent takes the event out of the echo function's answer.
+func TestEchoedEvent(t *testing.T) {
+	answer := func(status int, body string) *http.Response {
+		rec := httptest.NewRecorder()
+		rec.WriteHeader(status)
+		rec.WriteString(body)
+		return rec.Result()
+	}
+	got, err := echoedEvent(answer(200, `{"event":{"version":"2.0","rawPath":"/"},"requestId":"r"}`))
+	if err != nil || string(got) != `{"version":"2.0","rawPath":"/"}` {
+		t.Errorf("echoedEvent = %s, %v", got, err)
+	}
+	for _, bad := range []struct {
+		status int
+		body   string
+	}{{403, `{"Message":"Forbidden"}`}, {200, `not json`}, {200, `{"requestId":"r"}`}, {200, `{"event":"text"}`}} {
+		if got, err := echoedEvent(answer(bad.status, bad.body)); err == nil {
+			t.Errorf("echoedEvent(%d %s) = %s, want an error", bad.status, bad.body, got)
+		}
+	}
+}
+
+func TestFindRIE(t *testing.T) {
+	if bin, err := findRIE("off", io.Discard); bin != "" || err != nil {
+		t.Errorf(`findRIE("off") = %q, %v`, bin, err)
+	}
+	if _, err := findRIE(t.TempDir()+"/missing", io.Discard); err == nil {
+		t.Error("findRIE of a missing path succeeded")
+	}
+	self, _ := os.Executable()
+	if bin, err := findRIE(self, io.Discard); bin != self || err != nil {
+		t.Errorf("findRIE(%q) = %q, %v", self, bin, err)
 	}
 }
 

@@ -45,6 +45,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -88,6 +89,7 @@ type config struct {
 	compareGOMAXPROCS string
 	compareFnProcs    string
 	perf, python      string
+	rie               string
 	moto              bool
 	breakdown         bool
 	smoke             bool
@@ -118,6 +120,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.perf, "perf", "auto", "count syscalls with perf stat: auto, on or off")
 	fs.StringVar(&c.python, "boto3", "auto", "boto3 targets: auto (when python3 has boto3), on or off")
 	fs.BoolVar(&c.breakdown, "breakdown", false, "in the counting run, also break the fnurl server's syscalls down by name with perf trace -s (needs perf)")
+	fs.StringVar(&c.rie, "rie", "auto", "AWS's Lambda Runtime Interface Emulator, run with both functions at c=1 (it serves one invocation at a time): off, a path to aws-lambda-rie, or auto (aws-lambda-rie on PATH, else go install of the pinned version into the user's cache directory; the issue's figures when neither works)")
 	fs.BoolVar(&c.moto, "moto", true, "compare with moto's server when moto_server is installed")
 	fs.BoolVar(&c.smoke, "smoke", false, "short run that checks everything works (CI): -duration 150ms -warmup 150ms -reps 1 -c 1,16 -count-requests 200 -boto3 off -moto=false, writing nothing unless -out is given")
 	fs.BoolVar(&c.quiet, "q", false, "do not print progress")
@@ -194,7 +197,7 @@ func main() {
 type target struct {
 	name, desc string
 	server     *child // the process whose CPU is the server's
-	fnurl      bool   // served by fnurl: its children are the function
+	function   bool   // the server's child processes are the function (fnurl's environments, the RIE's runtime)
 	onlyC1     bool   // sequential only (boto3)
 	// ops returns c workers, or run is set instead (boto3).
 	ops func(c int) ([]op, func(), error)
@@ -212,7 +215,11 @@ type bench struct {
 	fx     *fixture
 	fnurlB *child
 	fxB    *fixture
-	perfOK bool
+	// rie and rieHello run the echo and hello functions under the
+	// Runtime Interface Emulator; rieEvent is what both are sent.
+	rie, rieHello *child
+	rieEvent      []byte
+	perfOK        bool
 
 	startRSS int64 // KiB, the fnurl server's right after it started
 }
@@ -343,6 +350,8 @@ func (b *bench) stopAll() {
 	b.fnurlB.stop()
 	b.hello.stop()
 	b.moto.stop()
+	b.rie.stop()
+	b.rieHello.stop()
 }
 
 // start builds and starts the hello server, fnurl (and moto), and sets up
@@ -357,11 +366,11 @@ func (b *bench) start(ctx context.Context, root string) error {
 			return err
 		}
 	}
-	zipFile, err := functionZip(root, b.tmp, "echo")
+	zipFile, echoBin, err := functionZip(root, b.tmp, "echo")
 	if err != nil {
 		return err
 	}
-	helloZip, err := functionZip(root, b.tmp, "hello")
+	helloZip, helloBin, err := functionZip(root, b.tmp, "hello")
 	if err != nil {
 		return err
 	}
@@ -406,6 +415,15 @@ func (b *bench) start(ctx context.Context, root string) error {
 		}
 		if b.fxB, err = setUp(ctx, b.fnurlB, dirB, zipFile, helloZip, fnEnvB); err != nil {
 			return fmt.Errorf("server B: %w", err)
+		}
+	}
+	rie, err := findRIE(cfg.rie, b.log)
+	if err != nil {
+		return err
+	}
+	if rie != "" {
+		if err := b.startRIE(rie, echoBin, helloBin); err != nil {
+			return err
 		}
 	}
 	if cfg.moto && cfg.python != "off" && haveBoto3() {
@@ -473,15 +491,15 @@ func (b *bench) targets() ([]*target, error) {
 	invokeTargets := func(fx *fixture, suffix, what string) []*target {
 		invokeURL := fx.server.endpoint + "/2015-03-31/functions/echo/invocations"
 		return []*target{
-			{name: "url-none" + suffix, desc: "function URL, auth NONE" + what, server: fx.server, fnurl: true, ops: raw(fx.server, get(fx.noneURL), isOK)},
-			{name: "url-iam" + suffix, desc: "function URL, auth AWS_IAM (SigV4 + policy)" + what, server: fx.server, fnurl: true,
+			{name: "url-none" + suffix, desc: "function URL, auth NONE" + what, server: fx.server, function: true, ops: raw(fx.server, get(fx.noneURL), isOK)},
+			{name: "url-iam" + suffix, desc: "function URL, auth AWS_IAM (SigV4 + policy)" + what, server: fx.server, function: true,
 				ops: raw(fx.server, func() ([]byte, error) { return b.signedRequest(fx, "GET", fx.iamURL, nil, fx.userSecret) }, isOK)},
-			{name: "url-none-hello" + suffix, desc: "function URL, auth NONE, of the hello function" + what, server: fx.server, fnurl: true, ops: raw(fx.server, get(fx.helloNoneURL), isOK)},
-			{name: "url-iam-hello" + suffix, desc: "function URL, auth AWS_IAM, of the hello function (answers \"Hello from Lambda!\")" + what, server: fx.server, fnurl: true,
+			{name: "url-none-hello" + suffix, desc: "function URL, auth NONE, of the hello function" + what, server: fx.server, function: true, ops: raw(fx.server, get(fx.helloNoneURL), isOK)},
+			{name: "url-iam-hello" + suffix, desc: "function URL, auth AWS_IAM, of the hello function (answers \"Hello from Lambda!\")" + what, server: fx.server, function: true,
 				ops: raw(fx.server, func() ([]byte, error) { return b.signedRequest(fx, "GET", fx.helloURL, nil, fx.userSecret) }, isOK)},
-			{name: "invoke" + suffix, desc: "Lambda Invoke API (SigV4 + policy)" + what, server: fx.server, fnurl: true,
+			{name: "invoke" + suffix, desc: "Lambda Invoke API (SigV4 + policy)" + what, server: fx.server, function: true,
 				ops: raw(fx.server, func() ([]byte, error) { return b.signedRequest(fx, "POST", invokeURL, payload, fx.userSecret) }, isOK)},
-			{name: "url-reject" + suffix, desc: "AWS_IAM URL, wrong signature (403/429)" + what, server: fx.server, fnurl: true,
+			{name: "url-reject" + suffix, desc: "AWS_IAM URL, wrong signature (403/429)" + what, server: fx.server, function: true,
 				ops: raw(fx.server, func() ([]byte, error) { return b.signedRequest(fx, "GET", fx.iamURL, nil, "wrong"+fx.userSecret) }, isRejected)},
 		}
 	}
@@ -499,13 +517,30 @@ func (b *bench) targets() ([]*target, error) {
 		{name: "hello", desc: "plain net/http hello server (ceiling)", server: b.hello, ops: raw(b.hello, get(b.hello.endpoint+"/"), isOK)},
 	}
 	all = append(all, invokeTargets(fx, "", "")...)
+	if b.rie != nil {
+		post := func(rie *child) func() ([]byte, error) {
+			return func() ([]byte, error) {
+				req, err := http.NewRequest("POST", rie.endpoint+rieInvokePath, bytes.NewReader(b.rieEvent))
+				if err != nil {
+					return nil, err
+				}
+				req.Header.Set("Content-Type", "application/json")
+				return newRawRequest(req)
+			}
+		}
+		// The emulator serves one invocation at a time (a second one at
+		// once crashes it), so it runs at c=1 only.
+		all = append(all,
+			&target{name: "rie", desc: "AWS Lambda Runtime Interface Emulator, echo function, sent url-iam's event", server: b.rie, function: true, onlyC1: true, ops: raw(b.rie, post(b.rie), isOK)},
+			&target{name: "rie-hello", desc: "AWS Lambda Runtime Interface Emulator, hello function, sent url-iam's event", server: b.rieHello, function: true, onlyC1: true, ops: raw(b.rieHello, post(b.rieHello), isOK)})
+	}
 	all = append(all, []*target{
-		{name: "iam-getuser", desc: "IAM GetUser, aws-sdk-go-v2", server: fx.server, fnurl: true,
+		{name: "iam-getuser", desc: "IAM GetUser, aws-sdk-go-v2", server: fx.server, function: true,
 			ops: sdk(func(ctx context.Context, ic *iamsdk.Client, _ *stssdk.Client) error {
 				_, err := ic.GetUser(ctx, &iamsdk.GetUserInput{UserName: aws.String("bench")})
 				return err
 			})},
-		{name: "sts-gci", desc: "STS GetCallerIdentity, aws-sdk-go-v2", server: fx.server, fnurl: true,
+		{name: "sts-gci", desc: "STS GetCallerIdentity, aws-sdk-go-v2", server: fx.server, function: true,
 			ops: sdk(func(ctx context.Context, _ *iamsdk.Client, sc *stssdk.Client) error {
 				_, err := sc.GetCallerIdentity(ctx, &stssdk.GetCallerIdentityInput{})
 				return err
@@ -524,9 +559,9 @@ func (b *bench) targets() ([]*target, error) {
 			return nil, err
 		}
 		all = append(all,
-			&target{name: "boto3-sts", desc: "STS GetCallerIdentity, boto3 (sequential)", server: fx.server, fnurl: true, onlyC1: true,
+			&target{name: "boto3-sts", desc: "STS GetCallerIdentity, boto3 (sequential)", server: fx.server, function: true, onlyC1: true,
 				run: botoRunner(script, fx.server.endpoint, "sts", fx.userKey, fx.userSecret)},
-			&target{name: "boto3-iam", desc: "IAM GetUser, boto3 (sequential)", server: fx.server, fnurl: true, onlyC1: true,
+			&target{name: "boto3-iam", desc: "IAM GetUser, boto3 (sequential)", server: fx.server, function: true, onlyC1: true,
 				run: botoRunner(script, fx.server.endpoint, "iam", fx.userKey, fx.userSecret)})
 		if b.moto != nil {
 			all = append(all, &target{name: "moto-sts", desc: "STS GetCallerIdentity, boto3 against moto_server (no signature check)", server: b.moto, onlyC1: true,
@@ -596,7 +631,7 @@ func (b *bench) count(ctx context.Context, t *target, n int) (*countResult, erro
 	srvPid := t.server.pid()
 	fnPids := children(srvPid)
 	var srvPerf, fnPerf, trace *perfCounter
-	if b.perfOK && b.cfg.breakdown && t.fnurl {
+	if b.perfOK && b.cfg.breakdown && t.function {
 		if trace, err = startTrace(srvPid, filepath.Join(b.tmp, "perf-trace.txt")); err != nil {
 			return nil, err
 		}
@@ -605,7 +640,7 @@ func (b *bench) count(ctx context.Context, t *target, n int) (*countResult, erro
 		if srvPerf, err = startPerf([]int{srvPid}, filepath.Join(b.tmp, "perf-server.txt")); err != nil {
 			return nil, err
 		}
-		if t.fnurl {
+		if t.function {
 			if fnPerf, err = startPerf(fnPids, filepath.Join(b.tmp, "perf-fn.txt")); err != nil {
 				return nil, err
 			}
@@ -615,7 +650,7 @@ func (b *bench) count(ctx context.Context, t *target, n int) (*countResult, erro
 	srvBefore, fnBefore := snapshot([]int{srvPid}), snapshot(fnPids)
 	l := runLoad(ops, time.Hour, n, func() {})
 	srvAfter, fnAfter := snapshot([]int{srvPid}), snapshot(fnPids)
-	cr := &countResult{target: t.name, fnurl: t.fnurl, n: l.n, errs: l.errs}
+	cr := &countResult{target: t.name, function: t.function, n: l.n, errs: l.errs}
 	cr.srvTicks, cr.srvCtx, cr.srvRW = delta(srvBefore, srvAfter)
 	cr.fnTicks, cr.fnCtx, cr.fnRW = delta(fnBefore, fnAfter)
 	if srvPerf != nil {

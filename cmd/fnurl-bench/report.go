@@ -11,7 +11,7 @@ import (
 // phaseResult is one target at one concurrency in one repetition.
 type phaseResult struct {
 	target, desc string
-	fnurl        bool
+	function     bool
 	c, rep       int
 	n, errs      int
 	errMsg       string
@@ -24,7 +24,7 @@ type phaseResult struct {
 }
 
 func newPhaseResult(t *target, c int, l load) *phaseResult {
-	p := &phaseResult{target: t.name, desc: t.desc, fnurl: t.fnurl, c: c, n: l.n, errs: l.errs, errMsg: l.errMsg, elapsed: l.elapsed}
+	p := &phaseResult{target: t.name, desc: t.desc, function: t.function, c: c, n: l.n, errs: l.errs, errMsg: l.errMsg, elapsed: l.elapsed}
 	p.p50, p.p99 = percentile(l.lat, 50), percentile(l.lat, 99)
 	return p
 }
@@ -65,7 +65,7 @@ func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond)
 // countResult is a target's fixed-count run at concurrency 1.
 type countResult struct {
 	target            string
-	fnurl             bool
+	function          bool
 	n, errs           int
 	perf              bool
 	srvTicks, fnTicks int64
@@ -92,7 +92,7 @@ type results struct {
 	started, finished time.Time
 	order             []string // targets in first-seen order
 	desc              map[string]string
-	fnurl             map[string]bool
+	function          map[string]bool
 	phases            map[key][]*phaseResult
 	counts            []*countResult
 	perf              bool
@@ -119,11 +119,11 @@ type key struct {
 
 func (r *results) add(p *phaseResult) {
 	if r.phases == nil {
-		r.phases, r.desc, r.fnurl = map[key][]*phaseResult{}, map[string]string{}, map[string]bool{}
+		r.phases, r.desc, r.function = map[key][]*phaseResult{}, map[string]string{}, map[string]bool{}
 	}
 	if _, ok := r.desc[p.target]; !ok {
 		r.order = append(r.order, p.target)
-		r.desc[p.target], r.fnurl[p.target] = p.desc, p.fnurl
+		r.desc[p.target], r.function[p.target] = p.desc, p.function
 	}
 	k := key{p.target, p.c}
 	r.phases[k] = append(r.phases[k], p)
@@ -191,14 +191,20 @@ func (r *results) summary(target string, c int) (summary, bool) {
 
 // ratioPerRep is the median over repetitions of a's p50 / b's p50 at c.
 func (r *results) ratioPerRep(a, b string, c int) (float64, bool) {
+	return r.perRep(a, b, c, func(p *phaseResult) float64 { return float64(p.p50) })
+}
+
+// perRep is the median over the repetitions of f(a) ÷ f(b) at
+// concurrency c.
+func (r *results) perRep(a, b string, c int, f func(*phaseResult) float64) (float64, bool) {
 	bs := map[int]*phaseResult{}
 	for _, p := range r.phases[key{b, c}] {
 		bs[p.rep] = p
 	}
 	var xs []float64
 	for _, p := range r.phases[key{a, c}] {
-		if q, ok := bs[p.rep]; ok && q.p50 > 0 {
-			xs = append(xs, float64(p.p50)/float64(q.p50))
+		if q, ok := bs[p.rep]; ok && f(q) > 0 {
+			xs = append(xs, f(p)/f(q))
 		}
 	}
 	return median(xs), len(xs) > 0
@@ -228,7 +234,7 @@ func (r *results) count(target string) *countResult {
 }
 
 // Reference numbers from issue 11, measured on a similar 2-core machine;
-// fnurl-bench does not measure them (RIE is not installed here).
+// the RIE's are used when the emulator could not be run (findRIE).
 const (
 	rieP50us      = 638.0
 	rieRPS        = 1419.0
@@ -247,7 +253,7 @@ func (r *results) markdown() string {
 		"Latencies and req/s are medians over the repetitions; ×hello columns are medians of per-repetition ratios to the hello server "+
 		"at the same concurrency (req/s: higher is better; p50: lower is better). CPU and context switches are totals over all "+
 		"repetitions divided by requests: the server's from /proc/<pid>/stat and the voluntary and nonvoluntary context switches of its threads, "+
-		"the function's summed over the fnurl server's child processes (the warm execution environments).\n\n",
+		"the function's summed over the server's child processes (fnurl's warm execution environments, the emulator's runtime).\n\n",
 		cfg.reps, cfg.duration, cfg.maxRequests, cfg.warmup)
 	settings := []string{}
 	if cfg.serverGOMAXPROCS != "" {
@@ -292,7 +298,7 @@ func (r *results) markdown() string {
 				return fmt.Sprintf("%.2f", v)
 			}
 			fn := func(v float64, format string) string {
-				if !r.fnurl[t] {
+				if !r.function[t] {
 					return "–"
 				}
 				return fmt.Sprintf(format, v)
@@ -325,7 +331,7 @@ func (r *results) markdown() string {
 				sys, fsys = c.srvRW, c.fnRW
 			}
 			fn := func(s string) string {
-				if !c.fnurl {
+				if !c.function {
 					return "–"
 				}
 				return s
@@ -369,10 +375,14 @@ func (r *results) markdown() string {
 	b.WriteString(r.compareMarkdown())
 	b.WriteString(r.targetsMarkdown())
 
-	fmt.Fprintf(&b, "\n## Reference numbers (from issue 11, not measured by this command)\n\n"+
-		"Measured on a similar 2-core VM in one run, as the issue reports them; the AWS Lambda Runtime Interface Emulator is not installed here.\n\n"+
-		"- RIE with a warm aws-lambda-go function: 1,419 req/s at c=1, p50 638 µs, 42 syscalls and 18 context switches per invoke on its side; it crashed at c=2.\n"+
-		"- A plain Go net/http hello server in that run: ~11,300 req/s at c=1 (p50 82 µs), ~42,000 at c=16.\n"+
+	rie := "the AWS Lambda Runtime Interface Emulator could not be run here, so the targets against it use these figures"
+	if _, ok := r.summary("rie", 1); ok {
+		rie = "the targets against the AWS Lambda Runtime Interface Emulator use the `rie` and `rie-hello` targets of this run instead"
+	}
+	b.WriteString("\n## Reference numbers (from issue 11, not measured by this command)\n\n" +
+		"Measured on a similar 2-core VM in one run, as the issue reports them; " + rie + ".\n\n" +
+		"- RIE with a warm aws-lambda-go function: 1,419 req/s at c=1, p50 638 µs, 42 syscalls and 18 context switches per invoke on its side; it crashed at c=2.\n" +
+		"- A plain Go net/http hello server in that run: ~11,300 req/s at c=1 (p50 82 µs), ~42,000 at c=16.\n" +
 		"- moto (boto3, sequential): 4.65 ms p50 per STS call, ~4 ms server CPU per call, without verifying signatures.\n")
 	return b.String()
 }
@@ -418,16 +428,27 @@ func (r *results) targetsMarkdown() string {
 	}
 	// The issue's RIE figures are for "a warm aws-lambda-go function":
 	// both functions are checked, the echo function (which returns its
-	// 1.5 KB event) and the walkthrough's hello function.
-	for _, fn := range []struct{ target, name string }{{"url-iam", "echo"}, {"url-iam-hello", "hello"}} {
+	// 1.5 KB event) and the walkthrough's hello function, against the
+	// emulator running the same function in this run when it ran, and
+	// against the issue's figures otherwise.
+	for _, fn := range []struct{ target, name, rie string }{{"url-iam", "echo", "rie"}, {"url-iam-hello", "hello", "rie-hello"}} {
 		s, ok := r.summary(fn.target, 1)
 		if !ok {
 			continue
 		}
-		row(fmt.Sprintf("AWS_IAM URL, %s function, c=1: p50 ≤ 0.5× RIE's p50 (RIE: 638 µs, issue's figure)", fn.name),
-			fmt.Sprintf("%.0f µs = %.2f× 638 µs", s.p50, s.p50/rieP50us), s.p50 <= 0.5*rieP50us)
-		row(fmt.Sprintf("AWS_IAM URL, %s function, c=1: req/s ≥ 2× RIE's (RIE: 1,419 req/s, issue's figure)", fn.name),
-			fmt.Sprintf("%.0f req/s = %.2f× 1,419", s.rps, s.rps/rieRPS), s.rps >= 2*rieRPS)
+		if rs, ok := r.summary(fn.rie, 1); ok {
+			p50, _ := r.ratioPerRep(fn.target, fn.rie, 1)
+			rps, _ := r.perRep(fn.target, fn.rie, 1, (*phaseResult).rps)
+			row(fmt.Sprintf("AWS_IAM URL, %s function, c=1: p50 ≤ 0.5× RIE's p50 (`%s` in this run: %.0f µs)", fn.name, fn.rie, rs.p50),
+				fmt.Sprintf("%.0f µs = %.2f× (median of per-repetition ratios)", s.p50, p50), p50 <= 0.5)
+			row(fmt.Sprintf("AWS_IAM URL, %s function, c=1: req/s ≥ 2× RIE's (`%s` in this run: %.0f req/s)", fn.name, fn.rie, rs.rps),
+				fmt.Sprintf("%.0f req/s = %.2f× (median of per-repetition ratios)", s.rps, rps), rps >= 2)
+		} else {
+			row(fmt.Sprintf("AWS_IAM URL, %s function, c=1: p50 ≤ 0.5× RIE's p50 (RIE: 638 µs, issue's figure)", fn.name),
+				fmt.Sprintf("%.0f µs = %.2f× 638 µs", s.p50, s.p50/rieP50us), s.p50 <= 0.5*rieP50us)
+			row(fmt.Sprintf("AWS_IAM URL, %s function, c=1: req/s ≥ 2× RIE's (RIE: 1,419 req/s, issue's figure)", fn.name),
+				fmt.Sprintf("%.0f req/s = %.2f× 1,419", s.rps, s.rps/rieRPS), s.rps >= 2*rieRPS)
+		}
 		if s.hasHello {
 			row(fmt.Sprintf("AWS_IAM URL, %s function, c=1: p50 ≤ 4× hello-server p50", fn.name), fmt.Sprintf("%.2f× (median of per-repetition ratios)", s.p50Ratio), s.p50Ratio <= 4)
 		}

@@ -77,15 +77,15 @@ func goBuild(root, pkg, out string, env ...string) error {
 }
 
 // functionZip builds the Go function in pkg (under internal/testfunctions)
-// as a provided.al2023 bootstrap and zips it.
-func functionZip(root, dir, pkg string) ([]byte, error) {
-	bin := filepath.Join(dir, "bootstrap")
+// as a provided.al2023 bootstrap, dir/pkg/bootstrap, and zips it.
+func functionZip(root, dir, pkg string) (zipFile []byte, bootstrap string, err error) {
+	bin := filepath.Join(dir, pkg, "bootstrap")
 	if err := goBuild(root, "./internal/testfunctions/"+pkg, bin, "CGO_ENABLED=0"); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	b, err := os.ReadFile(bin)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
@@ -93,13 +93,13 @@ func functionZip(root, dir, pkg string) ([]byte, error) {
 	h.SetMode(0o755)
 	w, err := zw.CreateHeader(h)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	w.Write(b)
 	if err := zw.Close(); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return buf.Bytes(), nil
+	return buf.Bytes(), bin, nil
 }
 
 var endpointRE = regexp.MustCompile(`(https?://127\.0\.0\.1:\d+)`)
