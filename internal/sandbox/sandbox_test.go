@@ -1048,6 +1048,46 @@ func TestGODEBUG(t *testing.T) {
 // TestFreeze checks that an environment idle longer than IdleFreeze has its
 // processes stopped, that the next invocation continues them, and that a
 // frozen environment still stops at once on Close.
+// TestSchedBatch checks that every thread of a function's process runs
+// with the SCHED_BATCH policy, so that its wake-ups do not preempt the
+// server (shim.go).
+func TestSchedBatch(t *testing.T) {
+	m, err := sandbox.NewManager(sandbox.Config{Dir: filepath.Join(t.TempDir(), "f")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	fn := newFunction("batch", "provided.al2023", "", bootstrapZip(t))
+	res, _ := invoke(t, m, fn, `{"env":true}`)
+	var v map[string]string
+	json.Unmarshal(res.Payload, &v)
+	pid, _ := strconv.Atoi(v["pid"])
+	if pid <= 1 {
+		t.Fatalf("pid in %s", res.Payload)
+	}
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil || len(tasks) == 0 {
+		t.Fatalf("threads of %d: %v", pid, err)
+	}
+	const schedBatch = "3"
+	for _, task := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
+		if err != nil {
+			continue // the thread ended
+		}
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		fields := strings.Fields(s[i+1:])
+		// Field 41 of stat is the policy; fields[0] is field 3.
+		if len(fields) < 39 {
+			t.Fatalf("short stat line %q", s)
+		}
+		if got := fields[38]; got != schedBatch {
+			t.Errorf("thread %s of the function: scheduling policy %s, want SCHED_BATCH (%s)", task.Name(), got, schedBatch)
+		}
+	}
+}
+
 func TestFreeze(t *testing.T) {
 	state := func(pid int) byte {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
