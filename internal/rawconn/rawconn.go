@@ -19,6 +19,7 @@ package rawconn
 
 import (
 	"net"
+	"sync"
 	"syscall"
 )
 
@@ -27,7 +28,21 @@ import (
 // sendfile and splice) is the wrapped connection's.
 type Conn struct {
 	net.Conn
-	rc syscall.RawConn
+	rc   syscall.RawConn
+	r, w op
+}
+
+// op is a Read or a Write in progress: the function the raw connection
+// calls, its buffer and its results. They live in the Conn so that a call
+// allocates nothing (a closure over them escapes to the heap on every
+// call); mu keeps a second Read (or Write) from another goroutine out of
+// them until the first returns.
+type op struct {
+	mu    sync.Mutex
+	p     []byte
+	n     int
+	errno syscall.Errno
+	fn    func(fd uintptr) bool
 }
 
 // Wrap returns c with raw reads and writes when c is a *net.TCPConn or a
@@ -49,7 +64,9 @@ func Wrap(c net.Conn) net.Conn {
 	if err != nil {
 		return c
 	}
-	return &Conn{Conn: c, rc: rc}
+	rw := &Conn{Conn: c, rc: rc}
+	rw.setOps()
+	return rw
 }
 
 // CloseWrite shuts down the writing side, as net/http's server does before

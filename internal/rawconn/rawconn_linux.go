@@ -9,6 +9,9 @@ import (
 
 const supported = true
 
+// setOps makes the functions the raw connection calls, once per Conn.
+func (c *Conn) setOps() { c.r.fn, c.w.fn = c.r.read, c.w.write }
+
 // Read reads like net.Conn's Read: it waits in the network poller while
 // the socket has nothing to read and returns io.EOF when the peer has
 // closed its side.
@@ -16,21 +19,13 @@ func (c *Conn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	var n int
-	var errno syscall.Errno
-	err := c.rc.Read(func(fd uintptr) bool {
-		for {
-			r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-			switch e {
-			case syscall.EINTR:
-				continue
-			case syscall.EAGAIN:
-				return false
-			}
-			n, errno = int(r), e
-			return true
-		}
-	})
+	r := &c.r
+	r.mu.Lock()
+	r.p, r.n, r.errno = p, 0, 0
+	err := c.rc.Read(r.fn)
+	n, errno := r.n, r.errno
+	r.p = nil
+	r.mu.Unlock()
 	switch {
 	case err != nil:
 		return 0, c.opError("read", err)
@@ -42,29 +37,33 @@ func (c *Conn) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// read is the function RawConn.Read calls for Read: false asks the poller
+// to wait until the socket is readable.
+func (r *op) read(fd uintptr) bool {
+	p := r.p
+	for {
+		n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+		switch e {
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false
+		}
+		r.n, r.errno = int(n), e
+		return true
+	}
+}
+
 // Write writes all of p like net.Conn's Write, waiting in the network
 // poller whenever the socket's buffer is full.
 func (c *Conn) Write(p []byte) (int, error) {
-	var n int
-	var errno syscall.Errno
-	// RawConn.Write calls the function again each time the socket
-	// becomes writable, until it returns true.
-	err := c.rc.Write(func(fd uintptr) bool {
-		for n < len(p) {
-			r, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&p[n])), uintptr(len(p)-n))
-			switch e {
-			case 0:
-				n += int(r)
-			case syscall.EINTR:
-			case syscall.EAGAIN:
-				return false
-			default:
-				errno = e
-				return true
-			}
-		}
-		return true
-	})
+	w := &c.w
+	w.mu.Lock()
+	w.p, w.n, w.errno = p, 0, 0
+	err := c.rc.Write(w.fn)
+	n, errno := w.n, w.errno
+	w.p = nil
+	w.mu.Unlock()
 	if err != nil {
 		return n, c.opError("write", err)
 	}
@@ -72,6 +71,26 @@ func (c *Conn) Write(p []byte) (int, error) {
 		return n, c.opError("write", os.NewSyscallError("write", errno))
 	}
 	return n, nil
+}
+
+// write is the function RawConn.Write calls for Write, again each time the
+// socket becomes writable, until it returns true.
+func (w *op) write(fd uintptr) bool {
+	p := w.p
+	for w.n < len(p) {
+		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&p[w.n])), uintptr(len(p)-w.n))
+		switch e {
+		case 0:
+			w.n += int(n)
+		case syscall.EINTR:
+		case syscall.EAGAIN:
+			return false
+		default:
+			w.errno = e
+			return true
+		}
+	}
+	return true
 }
 
 // ReadFD is one read(2) on fd as a raw system call, for non-blocking

@@ -6,6 +6,8 @@ import "syscall"
 
 const supported = false
 
+func (c *Conn) setOps() {}
+
 // ReadFD is one read(2) on fd.
 func ReadFD(fd uintptr, p []byte) (int, error) { return syscall.Read(int(fd), p) }
 
