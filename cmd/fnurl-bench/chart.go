@@ -93,8 +93,8 @@ func targetColor(name string) color.RGBA {
 		return colHello
 	case name == "url-reject":
 		return colReject
-	case strings.HasPrefix(name, "moto"):
-		return colOther
+	case strings.HasPrefix(name, "moto") || strings.HasPrefix(name, "rie"):
+		return colOther // other servers
 	case strings.HasPrefix(name, "url-") || name == "invoke":
 		return colFnurl
 	}
