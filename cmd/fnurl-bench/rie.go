@@ -81,11 +81,11 @@ func freeAddr() (string, error) {
 	return addr, nil
 }
 
-// startRIE starts the emulator bin with bootstrap as its function, its
+// startEmulator starts the emulator bin with bootstrap as its function, its
 // invocation endpoint and Runtime API on free loopback ports, and waits
 // until it answers payload with 200 (which also starts the function).
 // Its output goes to logFile.
-func startRIE(name, bin, bootstrap, logFile string, payload []byte) (*child, error) {
+func startEmulator(name, bin, bootstrap, logFile string, payload []byte) (*child, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -175,9 +175,9 @@ func (b *bench) startRIE(bin, echoBin, helloBin string) error {
 	if b.rieEvent, err = echoedEvent(resp); err != nil {
 		return err
 	}
-	if b.rie, err = startRIE("RIE (echo)", bin, echoBin, filepath.Join(b.tmp, "rie-echo.log"), b.rieEvent); err != nil {
+	if b.rie, err = startEmulator("RIE (echo)", bin, echoBin, filepath.Join(b.tmp, "rie-echo.log"), b.rieEvent); err != nil {
 		return err
 	}
-	b.rieHello, err = startRIE("RIE (hello)", bin, helloBin, filepath.Join(b.tmp, "rie-hello.log"), b.rieEvent)
+	b.rieHello, err = startEmulator("RIE (hello)", bin, helloBin, filepath.Join(b.tmp, "rie-hello.log"), b.rieEvent)
 	return err
 }

@@ -1071,32 +1071,36 @@ func TestSchedBatch(t *testing.T) {
 	}
 	const schedBatch = "3"
 	for _, task := range tasks {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
-		if err != nil {
+		// Field 41 of stat is the policy.
+		fields := statFields(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
+		if fields == nil {
 			continue // the thread ended
 		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		fields := strings.Fields(s[i+1:])
-		// Field 41 of stat is the policy; fields[0] is field 3.
 		if len(fields) < 39 {
-			t.Fatalf("short stat line %q", s)
+			t.Fatalf("short stat of thread %s: %q", task.Name(), fields)
 		}
-		if got := fields[38]; got != schedBatch {
+		if got := fields[41-3]; got != schedBatch {
 			t.Errorf("thread %s of the function: scheduling policy %s, want SCHED_BATCH (%s)", task.Name(), got, schedBatch)
 		}
 	}
 }
 
+// statFields returns the fields of a /proc stat file after the command
+// name (which may hold spaces), so that field N (from 1) is [N-3]; nil if
+// the file cannot be read.
+func statFields(path string) []string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	s := string(b)
+	return strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+}
+
 func TestFreeze(t *testing.T) {
 	state := func(pid int) byte {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			return 0
-		}
-		s := string(b)
-		if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
-			return s[i+2]
+		if f := statFields(fmt.Sprintf("/proc/%d/stat", pid)); len(f) > 0 {
+			return f[0][0]
 		}
 		return 0
 	}
