@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -327,6 +328,29 @@ func TestFindRIE(t *testing.T) {
 	self, _ := os.Executable()
 	if bin, err := findRIE(self, io.Discard); bin != self || err != nil {
 		t.Errorf("findRIE(%q) = %q, %v", self, bin, err)
+	}
+}
+
+// TestFindRIEFallback checks that "auto" without the emulator on PATH, in
+// the cache or from a module proxy falls back to the issue's figures: no
+// binary, no error, and the reason on the log.
+func TestFindRIEFallback(t *testing.T) {
+	if _, err := exec.LookPath("aws-lambda-rie"); err == nil {
+		t.Skip("aws-lambda-rie is on PATH")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("GOMODCACHE", t.TempDir())
+	t.Setenv("GOPROXY", "off")
+	var log strings.Builder
+	bin, err := findRIE("auto", &log)
+	if bin != "" || err != nil {
+		t.Errorf(`findRIE("auto") with no way to the emulator = %q, %v; want "", nil`, bin, err)
+	}
+	if !strings.Contains(log.String(), "the issue's figures") {
+		t.Errorf("log does not say why the emulator is missing:\n%s", log.String())
 	}
 }
 
