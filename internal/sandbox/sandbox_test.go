@@ -1048,43 +1048,6 @@ func TestGODEBUG(t *testing.T) {
 // TestFreeze checks that an environment idle longer than IdleFreeze has its
 // processes stopped, that the next invocation continues them, and that a
 // frozen environment still stops at once on Close.
-// TestSchedBatch checks that every thread of a function's process runs
-// with the SCHED_BATCH policy, so that its wake-ups do not preempt the
-// server (shim.go).
-func TestSchedBatch(t *testing.T) {
-	m, err := sandbox.NewManager(sandbox.Config{Dir: filepath.Join(t.TempDir(), "f")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	fn := newFunction("batch", "provided.al2023", "", bootstrapZip(t))
-	res, _ := invoke(t, m, fn, `{"env":true}`)
-	var v map[string]string
-	json.Unmarshal(res.Payload, &v)
-	pid, _ := strconv.Atoi(v["pid"])
-	if pid <= 1 {
-		t.Fatalf("pid in %s", res.Payload)
-	}
-	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
-	if err != nil || len(tasks) == 0 {
-		t.Fatalf("threads of %d: %v", pid, err)
-	}
-	const schedBatch = "3"
-	for _, task := range tasks {
-		// Field 41 of stat is the policy.
-		fields := statFields(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
-		if fields == nil {
-			continue // the thread ended
-		}
-		if len(fields) < 39 {
-			t.Fatalf("short stat of thread %s: %q", task.Name(), fields)
-		}
-		if got := fields[41-3]; got != schedBatch {
-			t.Errorf("thread %s of the function: scheduling policy %s, want SCHED_BATCH (%s)", task.Name(), got, schedBatch)
-		}
-	}
-}
-
 // statFields returns the fields of a /proc stat file after the command
 // name (which may hold spaces), so that field N (from 1) is [N-3]; nil if
 // the file cannot be read.

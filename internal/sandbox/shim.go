@@ -7,7 +7,6 @@ import (
 	"os"
 	"strconv"
 	"syscall"
-	"unsafe"
 )
 
 // The shim is the first process of every environment: this binary
@@ -73,16 +72,6 @@ func shimMain() int {
 		}
 	}
 	setrl(syscall.RLIMIT_CORE, 0)
-	// SCHED_BATCH, which the runtime's threads inherit: the kernel does
-	// not let a batch task's wake-up preempt the task running on its CPU,
-	// so a function woken by the server's write (its event, the 202 to its
-	// result) waits for the server to block instead of taking the CPU in
-	// the middle of the server's work; otherwise the policy shares the CPU
-	// as the default one does. Best effort: a kernel that refuses leaves
-	// the default policy.
-	const schedBatch = 3
-	var param [1]int32 // sched_priority 0
-	syscall.RawSyscall(syscall.SYS_SCHED_SETSCHEDULER, 0, schedBatch, uintptr(unsafe.Pointer(&param[0])))
 	if s.UID >= 0 {
 		if err := syscall.Setgroups(nil); err != nil {
 			return shimFail("setgroups: %v", err)
