@@ -96,6 +96,24 @@ func TestMultiNodePostgres(t *testing.T) {
 		t.Fatalf("nodes disagree on the account: %q", accounts)
 	}
 
+	// Node B must be listening before the changes below, or it reads
+	// through and they would not test that it hears them (its listener
+	// connects after it starts serving, later on a loaded machine).
+	for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
+		resp, err := http.Get(b.endpoint + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		scrape, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if regexp.MustCompile(`(?m)^fnurl_read_cache_enabled 1$`).Match(scrape) {
+			break
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("node B is not listening for changes after 10s:\n%s", scrape)
+		}
+	}
+
 	// A user and key created through node A work through node B.
 	must(rootA.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("alice")}))
 	key := must(rootA.CreateAccessKey(ctx, &iamsdk.CreateAccessKeyInput{UserName: aws.String("alice")})).AccessKey
