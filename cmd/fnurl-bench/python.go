@@ -141,12 +141,10 @@ func startMoto(dir string) (*child, error) {
 	if err != nil {
 		return nil, nil
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	addr := ln.Addr().String()
-	ln.Close()
 	_, port, _ := net.SplitHostPort(addr)
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", port)
 	lf, err := os.Create(filepath.Join(dir, "moto.log"))
