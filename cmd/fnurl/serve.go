@@ -57,6 +57,7 @@ type serveConfig struct {
 	Console         string
 	ConsoleLifetime time.Duration
 	DevDenyReasons  bool
+	NetHTTP         bool
 	AuditRetention  time.Duration
 	LogFormat       string
 	LogLevel        string
@@ -115,6 +116,7 @@ func parseServeFlags(args []string, getenv func(string) string, out io.Writer) (
 	fs.DurationVar(&c.ConsoleLifetime, "console-session-lifetime", envDuration(getenv, "FNURL_CONSOLE_SESSION_LIFETIME", time.Hour), "how long a console sign-in lasts, a `duration` (env FNURL_CONSOLE_SESSION_LIFETIME)")
 	fs.StringVar(&c.Metrics, "metrics", env("FNURL_METRICS", "open"), "`access` to Prometheus metrics at /metrics: open (no authentication; keep the listener private) or off (env FNURL_METRICS)")
 	fs.BoolVar(&c.DevDenyReasons, "dev-deny-reasons", env("FNURL_DEV_DENY_REASONS", "") == "true", "development only, unsafe in production: add why a function URL request was refused to its 403 response, in an X-Fnurl-Deny-Reason header (env FNURL_DEV_DENY_REASONS=true)")
+	fs.BoolVar(&c.NetHTTP, "net-http", env("FNURL_NET_HTTP", "") == "true", "serve every request with Go's net/http server instead of fnurl's HTTP/1.1 server in front of it (which takes plain-TCP HTTP/1.1 requests with simple framing and hands the rest to net/http); for comparison and as a fallback (env FNURL_NET_HTTP=true)")
 	fs.StringVar(&c.LogFormat, "log-format", env("FNURL_LOG_FORMAT", "text"), "log `format`: text or json (env FNURL_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", env("FNURL_LOG_LEVEL", "info"), "log `level`: debug, info, warn or error (env FNURL_LOG_LEVEL)")
 	fs.StringVar(&c.DebugListen, "debug-listen", env("FNURL_DEBUG_LISTEN", ""), "serve Go's profiler (net/http/pprof, under /debug/pprof/) on this second `host:port`, unauthenticated: keep it on loopback; empty serves none (env FNURL_DEBUG_LISTEN)")
@@ -440,7 +442,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			}
 			return out
 		},
-		DevDenyReasons: c.DevDenyReasons}, ids, tokens, fns)
+		DevDenyReasons: c.DevDenyReasons, NetHTTP: c.NetHTTP}, ids, tokens, fns)
 	if con != nil {
 		con.SetAPI(srv)
 	}

@@ -32,6 +32,7 @@ import (
 	"github.com/fnurl/fnurl/internal/awserr"
 	"github.com/fnurl/fnurl/internal/awsproto"
 	"github.com/fnurl/fnurl/internal/furl"
+	"github.com/fnurl/fnurl/internal/http1"
 	"github.com/fnurl/fnurl/internal/iam"
 	"github.com/fnurl/fnurl/internal/iamapi"
 	"github.com/fnurl/fnurl/internal/lambda"
@@ -105,6 +106,10 @@ type Config struct {
 	// authentication failures it throttled (default 10 s): those are not
 	// recorded or logged one by one.
 	ThrottleReportInterval time.Duration
+	// NetHTTP makes Serve answer every request with net/http's server
+	// alone. By default plain-TCP HTTP/1.1 requests are served by
+	// internal/http1, which hands the others to net/http.
+	NetHTTP bool
 }
 
 func (c *Config) setDefaults() {
@@ -678,12 +683,21 @@ func (s *Server) HTTPServer() *http.Server {
 
 // Serve serves on ln until ctx is done, then shuts down gracefully: the
 // listener closes at once and requests in flight get up to drain to finish.
-// TCP connections are read and written with raw system calls (rawconn).
+// TCP connections are read and written with raw system calls (rawconn),
+// and, unless Config.NetHTTP, served by internal/http1 in front of
+// net/http.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, drain time.Duration) error {
 	hs := s.HTTPServer()
 	hs.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
+	var srv interface {
+		Serve(net.Listener) error
+		Shutdown(context.Context) error
+	} = hs
+	if !s.cfg.NetHTTP {
+		srv = &http1.Server{Handler: s, Fallback: hs, HeaderTimeout: hs.ReadHeaderTimeout, IdleTimeout: hs.IdleTimeout, Log: s.log}
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(rawconn.Listener{Listener: ln}) }()
+	go func() { errc <- srv.Serve(rawconn.Listener{Listener: ln}) }()
 	t := time.NewTicker(s.cfg.ThrottleReportInterval)
 	defer t.Stop()
 	defer s.ReportThrottled()
@@ -700,7 +714,7 @@ wait:
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), drain)
 	defer cancel()
-	err := hs.Shutdown(sctx)
+	err := srv.Shutdown(sctx)
 	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		return serr
 	}

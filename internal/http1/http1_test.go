@@ -1,0 +1,559 @@
+package http1
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// testHandler answers by path: /echo reports what it saw of the request
+// (and whether this package or net/http served it) as JSON; the others
+// each exercise one way of writing a response.
+func testHandler(served *atomic.Int64) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := w.(*response); ok && served != nil {
+			served.Add(1)
+		}
+		switch r.URL.Path {
+		case "/echo":
+			b, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), 500)
+				return
+			}
+			h := r.Header.Clone()
+			js, _ := json.Marshal(map[string]any{"method": r.Method, "uri": r.RequestURI, "path": r.URL.Path,
+				"query": r.URL.RawQuery, "host": r.Host, "header": h, "body": string(b), "length": r.ContentLength,
+				"close": r.Close, "proto": r.Proto})
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(js)
+		case "/sniff":
+			io.WriteString(w, "<html><body>hi</body></html>")
+		case "/length":
+			w.Header().Set("Content-Length", "5")
+			w.Header().Set("X-Multi", "a")
+			w.Header().Add("X-Multi", "b")
+			w.WriteHeader(201)
+			io.WriteString(w, "hello")
+		case "/short": // declares more than it writes: the connection must close
+			w.Header().Set("Content-Length", "10")
+			io.WriteString(w, "hello")
+		case "/empty":
+			w.WriteHeader(204)
+		case "/none":
+		case "/big":
+			w.Write(bytes.Repeat([]byte("x"), maxBuffer/2))
+		case "/huge":
+			for range 3 {
+				w.Write(bytes.Repeat([]byte("y"), maxBuffer/2))
+			}
+		case "/stream":
+			for i := range 3 {
+				io.WriteString(w, strings.Repeat(string(rune('a'+i)), 10))
+				w.(http.Flusher).Flush()
+			}
+		case "/close":
+			w.Header().Set("Connection", "close")
+			io.WriteString(w, "bye")
+		case "/newline":
+			w.Header().Set("X-Bad", "a\r\nInjected: yes")
+			w.Header()["Bad Name"] = []string{"x"}
+			io.WriteString(w, "ok")
+		case "/panic":
+			panic("test panic")
+		case "/partial": // reads 3 bytes of the body
+			b := make([]byte, 3)
+			io.ReadFull(r.Body, b)
+			w.Write(b)
+		default:
+			http.NotFound(w, r)
+		}
+	}
+}
+
+// start serves h with a Server on loopback, set up by the optional
+// configure, and returns its address.
+func start(t *testing.T, h http.Handler, configure ...func(*Server)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Handler: h, Fallback: &http.Server{Handler: h}, HeaderTimeout: 5 * time.Second, IdleTimeout: 10 * time.Second}
+	for _, f := range configure {
+		f(s)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("Serve returned %v, want ErrServerClosed", err)
+		}
+	})
+	return ln.Addr().String()
+}
+
+// startNetHTTP serves h with net/http alone: the reference.
+func startNetHTTP(t *testing.T, h http.Handler) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: h}
+	go hs.Serve(ln)
+	t.Cleanup(func() { hs.Close() })
+	return ln.Addr().String()
+}
+
+// exchange sends raw on a new connection and reads one response, and its
+// body as far as it could be read.
+func exchange(t *testing.T, addr, raw string) (*http.Response, []byte, error) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(c, raw); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	method, _, _ := strings.Cut(raw, " ")
+	resp, err := http.ReadResponse(br, &http.Request{Method: method})
+	if err != nil {
+		t.Fatalf("reading the response to %q: %v", raw, err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	return resp, body, err
+}
+
+// TestAgainstNetHTTP sends the same requests to net/http and to this
+// package's server and compares the responses, and checks which requests
+// this package served itself and which it handed to net/http.
+func TestAgainstNetHTTP(t *testing.T) {
+	var served atomic.Int64
+	ref := startNetHTTP(t, testHandler(nil))
+	addr := start(t, testHandler(&served))
+	const sig = "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc\r\nX-Amz-Date: 20150830T123600Z\r\n"
+	cases := []struct {
+		name string
+		raw  string
+		fast bool
+	}{
+		{"get", "GET /echo?a=b&c=%20d HTTP/1.1\r\nHost: example.com\r\nUser-Agent: t\r\n\r\n", true},
+		{"signed", "GET /echo HTTP/1.1\r\nHost: abc.lambda-url.us-east-1.on.aws\r\n" + sig + "\r\n", true},
+		{"lower-case names", "GET /echo HTTP/1.1\r\nhost: h\r\nx-amz-date: 1\r\nx-custom-thing: v\r\nX-CUSTOM-two: w\r\n\r\n", true},
+		{"repeated header", "GET /echo HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nX-A: 2\r\nx-a: 3\r\n\r\n", true},
+		{"spaces around value", "GET /echo HTTP/1.1\r\nHost: h\r\nX-A:   v  \t\r\nX-B:\r\n\r\n", true},
+		{"post", "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nContent-Length: 9\r\n\r\n{\"a\":\"b\"}", true},
+		{"zero length", "PUT /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", true},
+		{"connection close", "GET /echo HTTP/1.1\r\nHost: h\r\nConnection: Keep-Alive, close\r\n\r\n", true},
+		{"empty host", "GET /echo HTTP/1.1\r\nHost:\r\n\r\n", true},
+		{"sniffed", "GET /sniff HTTP/1.1\r\nHost: h\r\n\r\n", true},
+		{"declared length", "GET /length HTTP/1.1\r\nHost: h\r\n\r\n", true},
+		{"short", "GET /short HTTP/1.1\r\nHost: h\r\n\r\n", true},
+		{"no content", "DELETE /empty HTTP/1.1\r\nHost: h\r\n\r\n", true},
+		{"nothing written", "GET /none HTTP/1.1\r\nHost: h\r\n\r\n", true},
+		{"big", "GET /big HTTP/1.1\r\nHost: h\r\n\r\n", true},
+		{"huge", "GET /huge HTTP/1.1\r\nHost: h\r\n\r\n", true},
+		{"stream", "GET /stream HTTP/1.1\r\nHost: h\r\n\r\n", true},
+		{"handler closes", "GET /close HTTP/1.1\r\nHost: h\r\n\r\n", true},
+		{"bad header values", "GET /newline HTTP/1.1\r\nHost: h\r\n\r\n", true},
+		{"not found", "GET /nothing HTTP/1.1\r\nHost: h\r\n\r\n", true},
+		{"options", "OPTIONS /echo HTTP/1.1\r\nHost: h\r\nOrigin: https://x.example\r\nAccess-Control-Request-Method: POST\r\n\r\n", true},
+		// Handed to net/http:
+		{"HTTP/1.0", "GET /echo HTTP/1.0\r\nHost: h\r\n\r\n", false},
+		{"HEAD", "HEAD /echo HTTP/1.1\r\nHost: h\r\n\r\n", false},
+		{"chunked", "POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", false},
+		{"expect", "POST /echo HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nab", false},
+		{"absolute form", "GET http://h/echo HTTP/1.1\r\nHost: h\r\n\r\n", false},
+		{"upgrade", "GET /echo HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", false},
+		{"long head", "GET /echo HTTP/1.1\r\nHost: h\r\nX-Long: " + strings.Repeat("a", bufSize) + "\r\n\r\n", false},
+		{"bare LF", "GET /echo HTTP/1.1\nHost: h\n\n", false},
+		{"folded", "GET /echo HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n  2\r\n\r\n", false},
+		// Handed to net/http, which refuses them:
+		{"no host", "GET /echo HTTP/1.1\r\n\r\n", false},
+		{"two hosts", "GET /echo HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", false},
+		{"bad host", "GET /echo HTTP/1.1\r\nHost: a b\r\n\r\n", false},
+		{"two lengths", "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", false},
+		{"bad length", "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: +1\r\n\r\na", false},
+		{"space before colon", "GET /echo HTTP/1.1\r\nHost: h\r\nX-A : 1\r\n\r\n", false},
+		{"control character", "GET /echo HTTP/1.1\r\nHost: h\r\nX-A: a\x01b\r\n\r\n", false},
+		{"bad method", "G(T /echo HTTP/1.1\r\nHost: h\r\n\r\n", false},
+		{"bad version", "GET /echo HTTP/1.x\r\nHost: h\r\n\r\n", false},
+		{"bad target", "GET /ec\x7fho HTTP/1.1\r\nHost: h\r\n\r\n", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before := served.Load()
+			want, wantBody, wantErr := exchange(t, ref, c.raw)
+			got, gotBody, err := exchange(t, addr, c.raw)
+			if (err == nil) != (wantErr == nil) {
+				t.Errorf("reading the body: %v, net/http's %v", err, wantErr)
+			}
+			if fast := served.Load() > before; fast != c.fast {
+				t.Errorf("served here: %v, want %v", fast, c.fast)
+			}
+			if got.StatusCode != want.StatusCode {
+				t.Errorf("status %d, net/http's %d", got.StatusCode, want.StatusCode)
+			}
+			if !bytes.Equal(gotBody, wantBody) {
+				t.Errorf("body\n%s\nnet/http's\n%s", gotBody, wantBody)
+			}
+			for _, h := range []http.Header{got.Header, want.Header} {
+				h.Del("Date")
+			}
+			if got.Header.Get("Date") == "" && want.Header.Get("Date") != "" {
+				t.Error("no Date")
+			}
+			// net/http chunks what is longer than 2 KB when the handler set
+			// no length; this server sends up to 64 KB with a length.
+			if c.name == "big" {
+				if got.ContentLength != int64(len(wantBody)) || got.TransferEncoding != nil {
+					t.Errorf("big response: length %d, transfer encoding %v", got.ContentLength, got.TransferEncoding)
+				}
+				got.Header.Del("Content-Length")
+				got.ContentLength, got.TransferEncoding = want.ContentLength, want.TransferEncoding
+			}
+			if !equalHeader(got.Header, want.Header) {
+				t.Errorf("header\n%v\nnet/http's\n%v", got.Header, want.Header)
+			}
+			if got.Close != want.Close || !slices.Equal(got.TransferEncoding, want.TransferEncoding) {
+				t.Errorf("close %v, transfer encoding %v; net/http's %v, %v", got.Close, got.TransferEncoding, want.Close, want.TransferEncoding)
+			}
+		})
+	}
+}
+
+func equalHeader(a, b http.Header) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if !slices.Equal(v, b[k]) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestKeepAlive sends requests one after the other and pipelined on one
+// connection, with a body the handler reads only in part, and a request
+// whose body arrives after its head.
+func TestKeepAlive(t *testing.T) {
+	var served atomic.Int64
+	addr := start(t, testHandler(&served))
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	br := bufio.NewReader(c)
+	read := func(want string) {
+		t.Helper()
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if !strings.Contains(string(b), want) {
+			t.Fatalf("body %q, want it to contain %q", b, want)
+		}
+	}
+	io.WriteString(c, "POST /partial HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n0123456789")
+	read("012")
+	io.WriteString(c, "GET /echo?n=1 HTTP/1.1\r\nHost: h\r\n\r\nGET /echo?n=2 HTTP/1.1\r\nHost: h\r\n\r\n")
+	read(`"query":"n=1"`)
+	read(`"query":"n=2"`)
+	io.WriteString(c, "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n")
+	time.Sleep(20 * time.Millisecond)
+	io.WriteString(c, "hello")
+	read(`"body":"hello"`)
+	if n := served.Load(); n != 4 {
+		t.Errorf("served %d requests here, want 4", n)
+	}
+}
+
+// TestStream checks that a flushed part of a response reaches the client
+// before the handler returns.
+func TestStream(t *testing.T) {
+	release := make(chan struct{})
+	addr := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "first")
+		w.(http.Flusher).Flush()
+		<-release
+		io.WriteString(w, "second")
+	}))
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(resp.TransferEncoding, []string{"chunked"}) {
+		t.Fatalf("transfer encoding %v, want chunked", resp.TransferEncoding)
+	}
+	buf := make([]byte, 5)
+	if _, err := io.ReadFull(resp.Body, buf); err != nil || string(buf) != "first" {
+		t.Fatalf("first part %q, %v", buf, err)
+	}
+	close(release)
+	rest, err := io.ReadAll(resp.Body)
+	if err != nil || string(rest) != "second" {
+		t.Fatalf("rest %q, %v", rest, err)
+	}
+}
+
+// TestPanic checks that a handler's panic closes its connection and
+// leaves the server serving.
+func TestPanic(t *testing.T) {
+	var logged bytes.Buffer
+	addr := start(t, testHandler(nil), func(s *Server) { s.Log = slog.New(slog.NewTextHandler(&logged, nil)) })
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "GET /panic HTTP/1.1\r\nHost: h\r\n\r\n")
+	if b, err := io.ReadAll(c); err != nil || len(b) != 0 {
+		t.Errorf("after a panic: read %q, %v; want the connection closed", b, err)
+	}
+	if resp, _, _ := exchange(t, addr, "GET /none HTTP/1.1\r\nHost: h\r\n\r\n"); resp.StatusCode != 200 {
+		t.Errorf("after a panic: status %d", resp.StatusCode)
+	}
+	if !strings.Contains(logged.String(), "test panic") {
+		t.Errorf("the panic was not logged: %q", logged.String())
+	}
+}
+
+// TestShutdown checks that Shutdown closes idle connections at once, lets
+// a request in flight finish, and waits for it.
+func TestShutdown(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			close(started)
+			<-release
+		}
+		io.WriteString(w, "done")
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Handler: h, Fallback: &http.Server{Handler: h}}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ln) }()
+	addr := ln.Addr().String()
+	idle, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	idle.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(idle, "GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+	ibr := bufio.NewReader(idle)
+	if resp, err := http.ReadResponse(ibr, nil); err != nil {
+		t.Fatal(err)
+	} else {
+		io.ReadAll(resp.Body)
+	}
+	busy, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	busy.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(busy, "GET /slow HTTP/1.1\r\nHost: h\r\n\r\n")
+	<-started
+	shut := make(chan error, 1)
+	go func() { shut <- s.Shutdown(context.Background()) }()
+	if _, err := ibr.ReadByte(); !errors.Is(err, io.EOF) {
+		t.Errorf("idle connection after Shutdown: %v, want EOF", err)
+	}
+	select {
+	case err := <-shut:
+		t.Fatalf("Shutdown returned %v with a request in flight", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	resp, err := http.ReadResponse(bufio.NewReader(busy), nil)
+	if err != nil {
+		t.Fatalf("request in flight: %v", err)
+	}
+	if b, _ := io.ReadAll(resp.Body); string(b) != "done" {
+		t.Errorf("request in flight: %q", b)
+	}
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		t.Errorf("Serve: %v", err)
+	}
+	if _, err := net.Dial("tcp", addr); err == nil {
+		t.Error("still accepting after Shutdown")
+	}
+}
+
+// TestHeaderTimeout checks that a connection that sends an incomplete head
+// is closed after HeaderTimeout.
+func TestHeaderTimeout(t *testing.T) {
+	addr := start(t, testHandler(nil), func(s *Server) { s.HeaderTimeout = 100 * time.Millisecond })
+	for _, partial := range []string{"", "GET / HTTP/1.1\r\nHost: h\r\n"} {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(c, partial)
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		start := time.Now()
+		b, err := io.ReadAll(c)
+		c.Close()
+		if err != nil || len(b) != 0 {
+			t.Errorf("partial head %q: read %q, %v", partial, b, err)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("partial head %q: closed after %v", partial, d)
+		}
+	}
+}
+
+// FuzzParseHead checks parseHead against net/http: whatever it takes,
+// http.ReadRequest reads the same way.
+func FuzzParseHead(f *testing.F) {
+	for _, s := range []string{
+		"GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+		"POST /a/b?c=d HTTP/1.1\r\nHost: example.com:8080\r\nContent-Length: 3\r\nX-A: 1\r\nx-a: 2\r\n\r\n",
+		"GET /%41%zz HTTP/1.1\r\nhost: [::1]:80\r\nConnection: close\r\n\r\n",
+		"PUT /x HTTP/1.1\r\nHost: h\r\nX-Amz-Date: 20150830T123600Z\r\nAuthorization: AWS4-HMAC-SHA256 Credential=a/b, SignedHeaders=host, Signature=c\r\n\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, head []byte) {
+		r := parseHead(head)
+		if r == nil {
+			return
+		}
+		want, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(head)))
+		if err != nil {
+			t.Fatalf("parseHead took %q, which net/http refuses: %v", head, err)
+		}
+		if r.Method != want.Method || r.RequestURI != want.RequestURI || r.Host != want.Host ||
+			r.ContentLength != want.ContentLength || r.Close != want.Close || r.URL.String() != want.URL.String() ||
+			r.Proto != want.Proto || r.URL.Path != want.URL.Path || r.URL.RawQuery != want.URL.RawQuery {
+			t.Fatalf("parseHead(%q) = %s %s host %q length %d close %v, net/http: %s %s host %q length %d close %v",
+				head, r.Method, r.RequestURI, r.Host, r.ContentLength, r.Close,
+				want.Method, want.RequestURI, want.Host, want.ContentLength, want.Close)
+		}
+		if !equalHeader(r.Header, want.Header) {
+			t.Fatalf("parseHead(%q) header %v, net/http's %v", head, r.Header, want.Header)
+		}
+	})
+}
+
+// BenchmarkServe measures a small request and response on a loopback
+// connection through this package's server and through net/http.
+func BenchmarkServe(b *testing.B) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", "2")
+		io.WriteString(w, "{}")
+	})
+	for _, name := range []string{"http1", "net-http"} {
+		b.Run(name, func(b *testing.B) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			if name == "http1" {
+				s := &Server{Handler: h, Fallback: &http.Server{Handler: h}}
+				go s.Serve(ln)
+				defer s.Shutdown(context.Background())
+			} else {
+				hs := &http.Server{Handler: h}
+				go hs.Serve(ln)
+				defer hs.Close()
+			}
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			br := bufio.NewReader(c)
+			req := []byte("GET /x HTTP/1.1\r\nHost: h\r\nUser-Agent: bench\r\nX-Amz-Date: 20150830T123600Z\r\n\r\n")
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.Write(req); err != nil {
+					b.Fatal(err)
+				}
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+}
+
+// TestTLS checks that TLS connections go to the fallback server, which
+// speaks HTTP/2 over them when the client offers it.
+func TestTLS(t *testing.T) {
+	ref := httptest.NewTLSServer(http.NotFoundHandler()) // for its certificate and a client trusting it
+	defer ref.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &tls.Config{Certificates: ref.TLS.Certificates, NextProtos: []string{"h2", "http/1.1"}}
+	var served atomic.Int64
+	h := testHandler(&served)
+	s := &Server{Handler: h, Fallback: &http.Server{Handler: h, TLSConfig: cfg}}
+	go s.Serve(tls.NewListener(ln, cfg))
+	defer s.Shutdown(context.Background())
+	client := ref.Client()
+	client.Transport.(*http.Transport).ForceAttemptHTTP2 = true
+	for _, proto := range []string{"HTTP/2.0", "HTTP/2.0"} {
+		resp, err := client.Get("https://" + ln.Addr().String() + "/echo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Proto != proto || !strings.Contains(string(b), `"method":"GET"`) {
+			t.Errorf("%s %d %s", resp.Proto, resp.StatusCode, b)
+		}
+	}
+	if n := served.Load(); n != 0 {
+		t.Errorf("%d TLS requests served by http1, want none", n)
+	}
+}
