@@ -115,22 +115,24 @@ const (
 )
 
 func writeRaw(w http.ResponseWriter, status int, errType, body string) {
+	// The names are written in canonical form, as Set would make them,
+	// which costs more than the rest of an error response.
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
+	h["Content-Type"] = []string{"application/json"}
 	if errType != "" {
-		h.Set("x-amzn-ErrorType", errType)
+		h["X-Amzn-Errortype"] = []string{errType}
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(status)
 	io.WriteString(w, body)
 }
 
-// Serve answers one request for the URL with the given url-id. path is the
-// path the function sees (for path-style URLs, without the
+// Serve answers one request for the URL with the given url-id. ctx is the
+// request's context (in place of r's, which saves the server a copy of r).
+// path is the path the function sees (for path-style URLs, without the
 // /lambda-url/<id> prefix), still percent-encoded. body is the request
 // body, already read under MaxRequestBody.
-func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, urlID, path string, body []byte) {
-	ctx := r.Context()
+func (h *Handler) Serve(ctx context.Context, w http.ResponseWriter, r *http.Request, urlID, path string, body []byte) {
 	log := &lazyLog{base: h.Logger, requestID: awsproto.RequestID(ctx), urlID: urlID}
 	entry := audit.FromContext(ctx)
 	entry.Update(func(ev *audit.Event) { ev.Action, ev.Resource = "lambda:InvokeFunctionUrl", "url/"+urlID })
@@ -220,7 +222,7 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, urlID, path stri
 		writeRaw(w, http.StatusTooManyRequests, "TooManyRequestsException", `{"Message":"Rate Exceeded."}`)
 		return
 	}
-	h.invoke(w, r, log, fn, cfg, p, path, urlID, body)
+	h.invoke(ctx, w, r, log, fn, cfg, p, path, urlID, body)
 }
 
 var errDenied = errors.New("denied")
@@ -357,9 +359,8 @@ func corsHeaders(h http.Header, r *http.Request, c *lambda.Cors) {
 	h.Add("Vary", "Origin")
 }
 
-func (h *Handler) invoke(w http.ResponseWriter, r *http.Request, log *lazyLog, fn *lambda.Function, cfg *lambda.URLConfig,
+func (h *Handler) invoke(ctx context.Context, w http.ResponseWriter, r *http.Request, log *lazyLog, fn *lambda.Function, cfg *lambda.URLConfig,
 	p *iam.Principal, path, urlID string, body []byte) {
-	ctx := r.Context()
 	id := awsproto.RequestID(ctx) // the invocation ID is the response's x-amzn-RequestId
 	req := &Request{Method: r.Method, RawPath: path, RawQuery: r.URL.RawQuery, Header: r.Header, Host: r.Host,
 		RemoteAddr: r.RemoteAddr, Body: body, URLID: urlID, RequestID: id, Time: h.Now(), TLS: r.TLS != nil}

@@ -557,3 +557,35 @@ func TestTLS(t *testing.T) {
 		t.Errorf("%d TLS requests served by http1, want none", n)
 	}
 }
+
+// TestIdleTimeout checks that a kept-alive connection used more often
+// than IdleTimeout stays open, and one left idle longer is closed.
+func TestIdleTimeout(t *testing.T) {
+	const idle = 300 * time.Millisecond
+	addr := start(t, testHandler(nil), func(s *Server) { s.IdleTimeout = idle })
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	for i := range 12 { // 1.2 s, four times the idle timeout
+		if _, err := io.WriteString(c, "GET /none HTTP/1.1\r\nHost: h\r\n\r\n"); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		io.ReadAll(resp.Body)
+		time.Sleep(idle / 3)
+	}
+	start := time.Now()
+	if _, err := br.ReadByte(); !errors.Is(err, io.EOF) {
+		t.Fatalf("idle connection: %v, want EOF", err)
+	}
+	if d := time.Since(start); d > 5*idle {
+		t.Errorf("idle connection closed after %v, timeout %v", d, idle)
+	}
+}

@@ -183,7 +183,14 @@ type conn struct {
 	br         *bufio.Reader
 	remoteAddr string
 	state      atomic.Int32
-	w          response // reused from request to request
+	w          response  // reused from request to request
+	idleSince  time.Time // when the read deadline was set to IdleTimeout from then; zero after any other
+}
+
+// setReadDeadline sets a read deadline other than the idle one.
+func (c *conn) setReadDeadline(t time.Time) error {
+	c.idleSince = time.Time{}
+	return c.nc.SetReadDeadline(t)
 }
 
 func (c *conn) serve() {
@@ -203,13 +210,15 @@ func (c *conn) serve() {
 	for first := true; ; first = false {
 		// The first request's head has HeaderTimeout from the
 		// connection's start, as in net/http; later ones may be awaited
-		// for IdleTimeout.
-		wait := s.IdleTimeout
-		if first {
-			wait = s.HeaderTimeout
-		}
-		if wait > 0 {
-			c.nc.SetReadDeadline(time.Now().Add(wait))
+		// for IdleTimeout. Setting a deadline costs about as much as
+		// parsing a head, so an idle deadline set less than a 64th of
+		// IdleTimeout (at most a second) ago is left as it is.
+		switch now := time.Now(); {
+		case first && s.HeaderTimeout > 0:
+			c.setReadDeadline(now.Add(s.HeaderTimeout))
+		case !first && s.IdleTimeout > 0 && (c.idleSince.IsZero() || now.Sub(c.idleSince) > min(time.Second, s.IdleTimeout/64)):
+			c.nc.SetReadDeadline(now.Add(s.IdleTimeout))
+			c.idleSince = now
 		}
 		if _, err := c.br.Peek(1); err != nil {
 			return
@@ -238,7 +247,7 @@ func (c *conn) serve() {
 			rb = &body{c: c, n: r.ContentLength}
 			r.Body = rb
 			if c.br.Buffered() < int(r.ContentLength) {
-				c.nc.SetReadDeadline(time.Time{}) // the handler sets its own for the body
+				c.setReadDeadline(time.Time{}) // the handler sets its own for the body
 			}
 		}
 		if !c.handle(r) {
@@ -268,7 +277,7 @@ func (c *conn) readHead(deadline bool) ([]byte, bool) {
 			return nil, true
 		}
 		if !deadline && c.s.HeaderTimeout > 0 {
-			c.nc.SetReadDeadline(time.Now().Add(c.s.HeaderTimeout))
+			c.setReadDeadline(time.Now().Add(c.s.HeaderTimeout))
 			deadline = true
 		}
 		if _, err := c.br.Peek(len(buf) + 1); err != nil {
@@ -364,7 +373,7 @@ func (b *body) drain() bool {
 		return false
 	}
 	if d := b.c.s.HeaderTimeout; d > 0 {
-		b.c.nc.SetReadDeadline(time.Now().Add(d))
+		b.c.setReadDeadline(time.Now().Add(d))
 	}
 	_, err := b.c.br.Discard(int(b.n))
 	b.n = 0

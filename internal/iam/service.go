@@ -54,12 +54,21 @@ type Service struct {
 }
 
 // openedSecrets remembers the secrets of access keys opened for signed
-// requests, by key ID and sealed secret: those always open to the same
-// secret (or to none), and a key that is deleted or deactivated is refused
+// requests, by key ID, with the sealed secret they were opened from: those
+// always open to the same secret (or to none), and a key that is deleted or deactivated is refused
 // by its record, read before its secret is looked up here.
 type openedSecrets struct {
 	mu sync.Mutex
-	m  map[string]string
+	m  map[string]openedKey // by key ID
+}
+
+// openedKey is an access key's secret, opened from sealed, and the ARN of
+// its user (when named userName, at userPath), kept so that a signed
+// request does not build it again.
+type openedKey struct {
+	sealed, secret     string
+	userName, userPath string
+	arn                string
 }
 
 // maxOpenedSecrets bounds openedSecrets; a full map is emptied.
@@ -214,26 +223,36 @@ func (s *Service) sealRootKey(id, secret string) (*AccessKey, error) {
 }
 
 func (s *Service) openSecret(k *AccessKey) (string, error) {
+	e, err := s.openKey(k)
+	return e.secret, err
+}
+
+// openKey returns k's secret, and its user's ARN unless k is the root
+// key, from openedSecrets when they hold them for k's sealed secret and
+// user.
+func (s *Service) openKey(k *AccessKey) (openedKey, error) {
 	o := &s.opened
-	mk := k.ID + "\x00" + string(k.SealedSecret)
 	o.mu.Lock()
-	secret, ok := o.m[mk]
+	e, ok := o.m[k.ID]
 	o.mu.Unlock()
-	if ok {
-		return secret, nil
+	if ok && e.sealed == string(k.SealedSecret) && e.userName == k.UserName && e.userPath == k.UserPath {
+		return e, nil
 	}
 	b, err := s.keys.Open(purposeAccessKey, []byte(k.ID), k.SealedSecret)
 	if err != nil {
-		return "", fmt.Errorf("access key %s: %w", k.ID, err)
+		return openedKey{}, fmt.Errorf("access key %s: %w", k.ID, err)
 	}
-	secret = string(b)
+	e = openedKey{sealed: string(k.SealedSecret), secret: string(b), userName: k.UserName, userPath: k.UserPath}
+	if !k.Root {
+		e.arn = (&User{Name: k.UserName, Path: k.UserPath}).ARN(s.account)
+	}
 	o.mu.Lock()
 	if o.m == nil || len(o.m) >= maxOpenedSecrets {
-		o.m = make(map[string]string)
+		o.m = make(map[string]openedKey)
 	}
-	o.m[mk] = secret
+	o.m[k.ID] = e
 	o.mu.Unlock()
-	return secret, nil
+	return e, nil
 }
 
 // Created returns when the account was created.
@@ -260,15 +279,14 @@ func (s *Service) Credential(ctx context.Context, id string) (secret string, p *
 	if k.Status != StatusActive {
 		return "", nil, errInvalidToken
 	}
-	secret, err = s.openSecret(k)
+	e, err := s.openKey(k)
 	if err != nil {
 		return "", nil, err
 	}
 	if k.Root {
-		return secret, &Principal{Type: PrincipalAccount, Account: s.account, ARN: RootARN(s.account),
+		return e.secret, &Principal{Type: PrincipalAccount, Account: s.account, ARN: RootARN(s.account),
 			UserID: s.account, AccessKeyID: k.ID}, nil
 	}
-	return secret, &Principal{Type: PrincipalUser, Account: s.account,
-		ARN:    (&User{Name: k.UserName, Path: k.UserPath}).ARN(s.account),
+	return e.secret, &Principal{Type: PrincipalUser, Account: s.account, ARN: e.arn,
 		UserID: k.UserID, UserName: k.UserName, AccessKeyID: k.ID}, nil
 }

@@ -3,6 +3,7 @@ package iam_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -64,8 +65,10 @@ func TestUserLifecycle(t *testing.T) {
 		t.Errorf("principal = %+v", p)
 	}
 	// Again, from the secrets already opened.
-	if again, _, err := s.Credential(ctx, k1.ID); err != nil || again != k1.SecretAccessKey {
+	if again, p2, err := s.Credential(ctx, k1.ID); err != nil || again != k1.SecretAccessKey {
 		t.Fatalf("Credential again = %v", err)
+	} else if !reflect.DeepEqual(p2, p) || p2 == p {
+		t.Errorf("principal again = %+v, want a copy of %+v", p2, p)
 	}
 	if _, err := s.CreateAccessKey(ctx, "alice"); err != nil {
 		t.Fatal(err)

@@ -246,7 +246,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	start := s.cfg.Now()
 	id := awsproto.NewRequestID()
-	w.Header().Set(awsproto.HeaderRequestID, id)
+	w.Header()[canonicalRequestID] = []string{id} // Set, without canonicalising the name on every request
 	ctx := awsproto.WithRequestID(r.Context(), id)
 	ctx, entry := audit.NewContext(ctx)
 	entry.Update(func(ev *audit.Event) {
@@ -277,6 +277,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	s.serve(rec, r, info)
 }
+
+var canonicalRequestID = http.CanonicalHeaderKey(awsproto.HeaderRequestID)
 
 // requestInfo collects what the access log reports.
 type requestInfo struct {
@@ -461,7 +463,7 @@ func (s *Server) serveURL(w http.ResponseWriter, r *http.Request, id, path strin
 	}
 	ctx := authz.WithRequestInfo(r.Context(), &authz.RequestInfo{SourceIP: remoteIP(r), SecureTransport: r.TLS != nil,
 		UserAgent: r.UserAgent(), Region: s.cfg.Region})
-	s.urls.Serve(w, r.WithContext(ctx), id, path, body)
+	s.urls.Serve(ctx, w, r, id, path, body)
 }
 
 // fail writes err and returns its code for the access log.

@@ -336,6 +336,9 @@ func hmacSum(key []byte, data string) [32]byte {
 
 // PayloadHash returns the lower-case hex SHA-256 of body.
 func PayloadHash(body []byte) string {
+	if len(body) == 0 {
+		return EmptyPayloadHash
+	}
 	h := sha256.Sum256(body)
 	var buf [2 * sha256.Size]byte
 	hex.Encode(buf[:], h[:])

@@ -383,3 +383,14 @@ func TestErrorStrings(t *testing.T) {
 		t.Errorf("KindOf(other) != 0")
 	}
 }
+
+// TestPayloadHash checks the hash against crypto/sha256, the empty body's
+// (a constant) included.
+func TestPayloadHash(t *testing.T) {
+	for _, body := range [][]byte{nil, {}, []byte("abc"), make([]byte, 100)} {
+		sum := sha256.Sum256(body)
+		if got, want := PayloadHash(body), hex.EncodeToString(sum[:]); got != want {
+			t.Errorf("PayloadHash(%q) = %s, want %s", body, got, want)
+		}
+	}
+}
