@@ -589,3 +589,47 @@ func TestIdleTimeout(t *testing.T) {
 		t.Errorf("idle connection closed after %v, timeout %v", d, idle)
 	}
 }
+
+// flakyListener fails its first Accept with a temporary error, as a
+// listener out of file descriptors does.
+type flakyListener struct {
+	net.Listener
+	failed atomic.Bool
+}
+
+type temporaryError struct{}
+
+func (temporaryError) Error() string   { return "accept: too many open files" }
+func (temporaryError) Temporary() bool { return true }
+func (temporaryError) Timeout() bool   { return false }
+
+func (l *flakyListener) Accept() (net.Conn, error) {
+	if !l.failed.Swap(true) {
+		return nil, temporaryError{}
+	}
+	return l.Listener.Accept()
+}
+
+// TestAcceptRetried checks that a temporary Accept error does not stop the
+// server.
+func TestAcceptRetried(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	h := testHandler(nil)
+	s := &Server{Handler: h, Fallback: &http.Server{Handler: h}, Log: slog.New(slog.NewTextHandler(&logged, nil))}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(&flakyListener{Listener: ln}) }()
+	if resp, _, err := exchange(t, ln.Addr().String(), "GET /none HTTP/1.1\r\nHost: h\r\n\r\n"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("after a failed accept: %v", err)
+	}
+	s.Shutdown(context.Background())
+	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+		t.Errorf("Serve: %v", err)
+	}
+	if !strings.Contains(logged.String(), "too many open files") {
+		t.Errorf("the failed accept was not logged: %q", logged.String())
+	}
+}

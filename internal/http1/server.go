@@ -56,7 +56,8 @@ type Server struct {
 	// IdleTimeout bounds the wait for the next request on a kept-alive
 	// connection; 0 is no limit.
 	IdleTimeout time.Duration
-	// Log receives handler panics; nil is slog.Default().
+	// Log receives handler panics and failed accepts; nil is
+	// slog.Default().
 	Log *slog.Logger
 
 	mu      sync.Mutex
@@ -97,10 +98,11 @@ func (s *Server) Serve(ln net.Listener) error {
 			if s.closing.Load() {
 				return http.ErrServerClosed
 			}
-			if ne, ok := err.(net.Error); ok && ne.Timeout() {
-				// Out of file descriptors and the like: back off as
-				// net/http does.
+			if te, ok := err.(interface{ Temporary() bool }); ok && te.Temporary() {
+				// Out of file descriptors and the like: back off and
+				// try again, as net/http does.
 				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				s.log().Warn("http1: accept failed; retrying", "err", err, "delay", delay)
 				time.Sleep(delay)
 				continue
 			}
@@ -123,6 +125,13 @@ func (s *Server) Serve(ln net.Listener) error {
 		s.mu.Unlock()
 		go c.serve()
 	}
+}
+
+func (s *Server) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
 }
 
 // Shutdown stops accepting, closes idle connections, and waits until the
@@ -311,11 +320,7 @@ func (c *conn) handle(r *http.Request) (keep bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			if v != http.ErrAbortHandler {
-				log := c.s.Log
-				if log == nil {
-					log = slog.Default()
-				}
-				log.Error("http1: panic serving", "remote", c.remoteAddr, "panic", v, "stack", string(debug.Stack()))
+				c.s.log().Error("http1: panic serving", "remote", c.remoteAddr, "panic", v, "stack", string(debug.Stack()))
 			}
 			keep = false
 		}
