@@ -186,6 +186,19 @@ func unquote(raw []byte) ([]byte, error) {
 	}
 	out := make([]byte, 0, len(in)+2*utf8.UTFMax)
 	for r := 0; r < len(in); {
+		// Plain ASCII up to the next escape, quote, control character
+		// or multi-byte character is copied in one piece.
+		start := r
+		for r < len(in) {
+			if c := in[r]; c == '\\' || c == '"' || c < ' ' || c >= utf8.RuneSelf {
+				break
+			}
+			r++
+		}
+		out = append(out, in[start:r]...)
+		if r == len(in) {
+			break
+		}
 		c := in[r]
 		switch {
 		case c == '\\':
@@ -225,9 +238,6 @@ func unquote(raw []byte) ([]byte, error) {
 			}
 		case c == '"' || c < ' ':
 			return nil, errBadResponse
-		case c < utf8.RuneSelf:
-			out = append(out, c)
-			r++
 		default:
 			rr, size := utf8.DecodeRune(in[r:])
 			out = utf8.AppendRune(out, rr)
