@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -86,7 +87,7 @@ func testHandler(served *atomic.Int64) http.HandlerFunc {
 
 // start serves h with a Server on loopback, set up by the optional
 // configure, and returns its address.
-func start(t *testing.T, h http.Handler, configure ...func(*Server)) string {
+func start(t testing.TB, h http.Handler, configure ...func(*Server)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -126,7 +127,7 @@ func startNetHTTP(t *testing.T, h http.Handler) string {
 
 // exchange sends raw on a new connection and reads one response, and its
 // body as far as it could be read.
-func exchange(t *testing.T, addr, raw string) (*http.Response, []byte, error) {
+func exchange(t testing.TB, addr, raw string) (*http.Response, []byte, error) {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -632,4 +633,41 @@ func TestAcceptRetried(t *testing.T) {
 	if !strings.Contains(logged.String(), "too many open files") {
 		t.Errorf("the failed accept was not logged: %q", logged.String())
 	}
+}
+
+// FuzzServe sends arbitrary bytes on a connection to a server, closing the
+// connection's write side after them, and checks that the server answers
+// or closes the connection within a bound, never panics, and goes on
+// serving.
+func FuzzServe(f *testing.F) {
+	for _, s := range []string{
+		"GET /echo HTTP/1.1\r\nHost: h\r\n\r\n",
+		"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabcGET /none HTTP/1.1\r\nHost: h\r\n\r\n",
+		"POST /partial HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\nab",
+		"GET /stream HTTP/1.1\r\nHost: h\r\n\r\nHEAD /echo HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /echo HTTP/1.1\nHost: h\n\n",
+		"POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	addr := start(f, testHandler(nil), func(s *Server) {
+		s.HeaderTimeout = time.Second
+		s.Log = slog.New(slog.DiscardHandler)
+	})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		c.Write(in)
+		c.(*net.TCPConn).CloseWrite()
+		if _, err := io.Copy(io.Discard, c); err != nil && !errors.Is(err, syscall.ECONNRESET) {
+			t.Fatalf("reading the answer to %q: %v", in, err)
+		}
+		if resp, _, err := exchange(t, addr, "GET /none HTTP/1.1\r\nHost: h\r\n\r\n"); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("after %q: %v", in, err)
+		}
+	})
 }
