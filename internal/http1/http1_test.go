@@ -125,20 +125,27 @@ func startNetHTTP(t *testing.T, h http.Handler) string {
 	return ln.Addr().String()
 }
 
-// exchange sends raw on a new connection and reads one response, and its
-// body as far as it could be read.
-func exchange(t testing.TB, addr, raw string) (*http.Response, []byte, error) {
+// dial connects to addr with a 5 s deadline for everything on the
+// connection, closed at the end of the test.
+func dial(t testing.TB, addr string) (net.Conn, *bufio.Reader) {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
 	c.SetDeadline(time.Now().Add(5 * time.Second))
+	return c, bufio.NewReader(c)
+}
+
+// exchange sends raw on a new connection and reads one response, and its
+// body as far as it could be read.
+func exchange(t testing.TB, addr, raw string) (*http.Response, []byte, error) {
+	t.Helper()
+	c, br := dial(t, addr)
 	if _, err := io.WriteString(c, raw); err != nil {
 		t.Fatal(err)
 	}
-	br := bufio.NewReader(c)
 	method, _, _ := strings.Cut(raw, " ")
 	resp, err := http.ReadResponse(br, &http.Request{Method: method})
 	if err != nil {
@@ -264,13 +271,7 @@ func equalHeader(a, b http.Header) bool {
 func TestKeepAlive(t *testing.T) {
 	var served atomic.Int64
 	addr := start(t, testHandler(&served))
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	br := bufio.NewReader(c)
+	c, br := dial(t, addr)
 	read := func(want string) {
 		t.Helper()
 		resp, err := http.ReadResponse(br, nil)
@@ -306,14 +307,8 @@ func TestStream(t *testing.T) {
 		<-release
 		io.WriteString(w, "second")
 	}))
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
+	c, br := dial(t, addr)
 	io.WriteString(c, "GET / HTTP/1.1\r\nHost: h\r\n\r\n")
-	br := bufio.NewReader(c)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -337,12 +332,7 @@ func TestStream(t *testing.T) {
 func TestPanic(t *testing.T) {
 	var logged bytes.Buffer
 	addr := start(t, testHandler(nil), func(s *Server) { s.Log = slog.New(slog.NewTextHandler(&logged, nil)) })
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
+	c, _ := dial(t, addr)
 	io.WriteString(c, "GET /panic HTTP/1.1\r\nHost: h\r\n\r\n")
 	if b, err := io.ReadAll(c); err != nil || len(b) != 0 {
 		t.Errorf("after a panic: read %q, %v; want the connection closed", b, err)
@@ -374,25 +364,14 @@ func TestShutdown(t *testing.T) {
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(ln) }()
 	addr := ln.Addr().String()
-	idle, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idle.Close()
-	idle.SetDeadline(time.Now().Add(5 * time.Second))
+	idle, ibr := dial(t, addr)
 	io.WriteString(idle, "GET / HTTP/1.1\r\nHost: h\r\n\r\n")
-	ibr := bufio.NewReader(idle)
 	if resp, err := http.ReadResponse(ibr, nil); err != nil {
 		t.Fatal(err)
 	} else {
 		io.ReadAll(resp.Body)
 	}
-	busy, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer busy.Close()
-	busy.SetDeadline(time.Now().Add(5 * time.Second))
+	busy, bbr := dial(t, addr)
 	io.WriteString(busy, "GET /slow HTTP/1.1\r\nHost: h\r\n\r\n")
 	<-started
 	shut := make(chan error, 1)
@@ -406,7 +385,7 @@ func TestShutdown(t *testing.T) {
 	case <-time.After(50 * time.Millisecond):
 	}
 	close(release)
-	resp, err := http.ReadResponse(bufio.NewReader(busy), nil)
+	resp, err := http.ReadResponse(bbr, nil)
 	if err != nil {
 		t.Fatalf("request in flight: %v", err)
 	}
