@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -57,6 +58,12 @@ func testHandler(served *atomic.Int64) http.HandlerFunc {
 		case "/none":
 		case "/big":
 			w.Write(bytes.Repeat([]byte("x"), maxBuffer/2))
+		case "/huge-once": // one write past the buffer, no length: sniffed and chunked
+			w.Write([]byte("<html>" + strings.Repeat("z", 3*maxBuffer/2)))
+		case "/huge-length": // one write past the buffer, with its length
+			b := bytes.Repeat([]byte("l"), 3*maxBuffer/2)
+			w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+			w.Write(b)
 		case "/huge":
 			for range 3 {
 				w.Write(bytes.Repeat([]byte("y"), maxBuffer/2))
@@ -184,6 +191,8 @@ func TestAgainstNetHTTP(t *testing.T) {
 		{"nothing written", "GET /none HTTP/1.1\r\nHost: h\r\n\r\n", true},
 		{"big", "GET /big HTTP/1.1\r\nHost: h\r\n\r\n", true},
 		{"huge", "GET /huge HTTP/1.1\r\nHost: h\r\n\r\n", true},
+		{"huge in one write", "GET /huge-once HTTP/1.1\r\nHost: h\r\n\r\n", true},
+		{"huge with length", "GET /huge-length HTTP/1.1\r\nHost: h\r\n\r\n", true},
 		{"stream", "GET /stream HTTP/1.1\r\nHost: h\r\n\r\n", true},
 		{"handler closes", "GET /close HTTP/1.1\r\nHost: h\r\n\r\n", true},
 		{"bad header values", "GET /newline HTTP/1.1\r\nHost: h\r\n\r\n", true},

@@ -104,20 +104,25 @@ func (w *response) Write(p []byte) (int, error) {
 		return 0, w.err
 	}
 	if !w.committed {
-		w.buf = append(w.buf, p...)
-		if len(w.buf) > maxBuffer {
-			w.commit(false)
-			w.flush()
+		if len(w.buf)+len(p) <= maxBuffer {
+			w.buf = append(w.buf, p...)
+			return len(p), nil
 		}
-		return len(p), w.err
+		w.commit(false, p)
 	}
 	if w.chunked {
 		w.out = strconv.AppendInt(w.out, int64(len(p)), 16)
 		w.out = append(w.out, "\r\n"...)
-		w.out = append(w.out, p...)
-		w.out = append(w.out, "\r\n"...)
+	}
+	if len(p) >= flushAt {
+		// Written from the caller's slice rather than copied.
+		w.flush()
+		w.write(p)
 	} else {
 		w.out = append(w.out, p...)
+	}
+	if w.chunked {
+		w.out = append(w.out, "\r\n"...)
 	}
 	if len(w.out) >= flushAt {
 		w.flush()
@@ -136,7 +141,7 @@ func (w *response) FlushError() error {
 		w.WriteHeader(http.StatusOK)
 	}
 	if !w.committed {
-		w.commit(false)
+		w.commit(false, nil)
 	}
 	w.flush()
 	return w.err
@@ -157,7 +162,7 @@ func (w *response) finish() bool {
 		w.WriteHeader(http.StatusOK)
 	}
 	if !w.committed {
-		w.commit(true)
+		w.commit(true, nil)
 	} else if w.chunked {
 		w.out = append(w.out, "0\r\n\r\n"...)
 	}
@@ -170,17 +175,23 @@ func (w *response) finish() bool {
 
 // commit turns the buffered body into output: the head, then the body
 // framed by Content-Length (the handler's, or the buffer's length when
-// final) or, when neither is known, the first chunk.
-func (w *response) commit(final bool) {
+// final) or, when neither is known, the first chunk. next is what the
+// handler is writing, which the Content-Type is sniffed from when nothing
+// was buffered.
+func (w *response) commit(final bool, next []byte) {
 	body := w.buf
 	out := appendStatusLine(w.out, w.status)
 	out = w.appendHeader(out)
 	h := w.header
 	allowed := bodyAllowed(w.status)
 	if allowed {
-		if _, ok := h["Content-Type"]; !ok && len(body) > 0 {
+		sniff := body
+		if len(sniff) == 0 {
+			sniff = next
+		}
+		if _, ok := h["Content-Type"]; !ok && len(sniff) > 0 {
 			out = append(out, "Content-Type: "...)
-			out = append(out, http.DetectContentType(body[:min(len(body), 512)])...)
+			out = append(out, http.DetectContentType(sniff[:min(len(sniff), 512)])...)
 			out = append(out, "\r\n"...)
 		}
 		switch {
