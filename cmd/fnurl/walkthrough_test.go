@@ -161,6 +161,14 @@ func TestWalkthrough(t *testing.T) {
 	time.Sleep(time.Until(exp) + 500*time.Millisecond)
 	expectAll(t, "expired session", callWithEverySigner(t, u.FunctionUrl, c.AccessKeyId, c.SecretAccessKey, c.SessionToken), 403, "")
 
+	// Every request of the run (the aws CLI, aws-sdk-go-v2, curl and the
+	// npm signers) was one fnurl's HTTP/1.1 front takes: none went to
+	// net/http.
+	scrape := waitMetrics(t, ts.Endpoint, []metricCheck{{name: "fnurl_http1_handoffs_total", labels: []string{`reason="request"`}}})
+	if n := metricValue(t, scrape, "fnurl_http1_requests_total"); n < 30 {
+		t.Errorf("fnurl_http1_requests_total = %v, want the run's requests", n)
+	}
+
 	// No secret of the whole run reached the server's log (at debug
 	// level), the audit trail's JSON lines, the function's log or any file
 	// of the data directory other than the two that hold secrets by design.

@@ -168,7 +168,8 @@ func exchange(t testing.TB, addr, raw string) (*http.Response, []byte, error) {
 func TestAgainstNetHTTP(t *testing.T) {
 	var served atomic.Int64
 	ref := startNetHTTP(t, testHandler(nil))
-	addr := start(t, testHandler(&served))
+	var srv *Server
+	addr := start(t, testHandler(&served), func(s *Server) { srv = s })
 	const sig = "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc\r\nX-Amz-Date: 20150830T123600Z\r\n"
 	cases := []struct {
 		name string
@@ -222,9 +223,19 @@ func TestAgainstNetHTTP(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			before := served.Load()
+			before, stats := served.Load(), srv.Stats()
 			want, wantBody, wantErr := exchange(t, ref, c.raw)
 			got, gotBody, err := exchange(t, addr, c.raw)
+			after, reason := srv.Stats(), "request"
+			if c.name == "long head" {
+				reason = "long-head"
+			}
+			if c.fast && after.Requests != stats.Requests+1 {
+				t.Errorf("Stats().Requests went from %d to %d", stats.Requests, after.Requests)
+			}
+			if !c.fast && after.HandedOver[reason] != stats.HandedOver[reason]+1 {
+				t.Errorf("Stats().HandedOver[%q] went from %d to %d", reason, stats.HandedOver[reason], after.HandedOver[reason])
+			}
 			if (err == nil) != (wantErr == nil) {
 				t.Errorf("reading the body: %v, net/http's %v", err, wantErr)
 			}
@@ -544,6 +555,9 @@ func TestTLS(t *testing.T) {
 	}
 	if n := served.Load(); n != 0 {
 		t.Errorf("%d TLS requests served by http1, want none", n)
+	}
+	if st := s.Stats(); st.HandedOver["tls"] != 1 || st.Requests != 0 {
+		t.Errorf("Stats() = %+v, want one TLS connection handed over (HTTP/2 keeps one)", st)
 	}
 }
 

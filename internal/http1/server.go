@@ -60,12 +60,30 @@ type Server struct {
 	// slog.Default().
 	Log *slog.Logger
 
+	requests, handoffTLS, handoffLongHead, handoffRequest atomic.Uint64
+
 	mu      sync.Mutex
 	ln      net.Listener
 	conns   map[*conn]struct{}
 	handoff *handoffListener
 	closing atomic.Bool
 	done    chan error // Fallback.Serve's result
+}
+
+// Stats counts what a Server has done since it started.
+type Stats struct {
+	// Requests is the number of requests answered here.
+	Requests uint64
+	// HandedOver counts the connections given to Fallback, by reason:
+	// "tls" (a TLS connection), "long-head" (a request head over 8 KB),
+	// "request" (a request this server does not take; see parseHead).
+	HandedOver map[string]uint64
+}
+
+// Stats returns the counts so far.
+func (s *Server) Stats() Stats {
+	return Stats{Requests: s.requests.Load(), HandedOver: map[string]uint64{
+		"tls": s.handoffTLS.Load(), "long-head": s.handoffLongHead.Load(), "request": s.handoffRequest.Load()}}
 }
 
 // bufSize is a connection's read buffer: a request head must fit in it
@@ -111,6 +129,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		}
 		delay = 0
 		if _, ok := nc.(*tls.Conn); ok {
+			s.handoffTLS.Add(1)
 			s.handoff.give(nc)
 			continue
 		}
@@ -240,8 +259,10 @@ func (c *conn) serve() {
 			return
 		}
 		var r *http.Request
-		if head != nil {
-			r = parseHead(head)
+		if head == nil {
+			s.handoffLongHead.Add(1)
+		} else if r = parseHead(head); r == nil {
+			s.handoffRequest.Add(1)
 		}
 		if r == nil {
 			// Not ours: net/http reads it again from the start.
@@ -259,6 +280,7 @@ func (c *conn) serve() {
 				c.setReadDeadline(time.Time{}) // the handler sets its own for the body
 			}
 		}
+		s.requests.Add(1)
 		if !c.handle(r) {
 			return
 		}

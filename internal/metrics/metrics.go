@@ -124,21 +124,28 @@ func (c *CounterVec) write(w io.Writer) {
 	c.mu.Unlock()
 }
 
-// GaugeFunc is a gauge computed when scraped.
+// GaugeFunc is a gauge (or a counter kept elsewhere) computed when
+// scraped.
 type GaugeFunc struct {
-	name, help string
-	labels     []string
-	f          func() map[string]float64 // label value (joined by \xff) -> value
+	name, help, typ string
+	labels          []string
+	f               func() map[string]float64 // label value (joined by \xff) -> value
 }
 
 // NewGaugeFunc registers a gauge whose values f computes at scrape time;
 // f's keys are the label values joined by "\xff".
 func (r *Registry) NewGaugeFunc(name, help string, f func() map[string]float64, labels ...string) {
-	r.add(&GaugeFunc{name: name, help: help, labels: labels, f: f})
+	r.add(&GaugeFunc{name: name, help: help, typ: "gauge", labels: labels, f: f})
+}
+
+// NewCounterFunc registers a counter that another package counts, whose
+// values f reads at scrape time, keyed as NewGaugeFunc's.
+func (r *Registry) NewCounterFunc(name, help string, f func() map[string]float64, labels ...string) {
+	r.add(&GaugeFunc{name: name, help: help, typ: "counter", labels: labels, f: f})
 }
 
 func (g *GaugeFunc) write(w io.Writer) {
-	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n", g.name, g.help, g.name)
+	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", g.name, g.help, g.name, g.typ)
 	vals := g.f()
 	keys := make([]string, 0, len(vals))
 	for k := range vals {

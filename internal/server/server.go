@@ -149,6 +149,7 @@ func (c *Config) setDefaults() {
 type Server struct {
 	cfg      Config
 	m        serverMetrics
+	front    atomic.Pointer[http1.Server] // while Serve serves with it
 	log      *slog.Logger
 	auth     map[string]*authn.Authenticator
 	services map[string]http.Handler
@@ -218,6 +219,22 @@ func New(cfg Config, ids *iam.Service, tokens *sts.Service, fns *lambda.Service)
 		s.cfg.Metrics = cfg.Metrics
 	}
 	s.m = newServerMetrics(cfg.Metrics)
+	cfg.Metrics.NewCounterFunc("fnurl_http1_requests_total", "Requests read and answered by fnurl's HTTP/1.1 front (the others are net/http's).", func() map[string]float64 {
+		var st http1.Stats
+		if f := s.front.Load(); f != nil {
+			st = f.Stats()
+		}
+		return map[string]float64{"": float64(st.Requests)}
+	})
+	cfg.Metrics.NewCounterFunc("fnurl_http1_handoffs_total", "Connections the HTTP/1.1 front handed to net/http, by reason: tls, long-head (a request head over 8 KB), request (a request it does not take: HEAD, HTTP/1.0, a chunked body, Expect, an upgrade, anything malformed).", func() map[string]float64 {
+		m := map[string]float64{"tls": 0, "long-head": 0, "request": 0}
+		if f := s.front.Load(); f != nil {
+			for k, v := range f.Stats().HandedOver {
+				m[k] = float64(v)
+			}
+		}
+		return m
+	}, "reason")
 	s.urls = &furl.Handler{Functions: fns, Authenticate: s.auth[ServiceLambda].Authenticate, Authz: az,
 		Invoker: cfg.Invoker, Model: cfg.URLAuthModel, Logger: cfg.Logger, Now: cfg.Now, Throttle: s.limiter.fail,
 		DenyReasons: cfg.DevDenyReasons}
@@ -696,7 +713,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, drain time.Duration
 		Shutdown(context.Context) error
 	} = hs
 	if !s.cfg.NetHTTP {
-		srv = &http1.Server{Handler: s, Fallback: hs, HeaderTimeout: hs.ReadHeaderTimeout, IdleTimeout: hs.IdleTimeout, Log: s.log}
+		front := &http1.Server{Handler: s, Fallback: hs, HeaderTimeout: hs.ReadHeaderTimeout, IdleTimeout: hs.IdleTimeout, Log: s.log}
+		s.front.Store(front)
+		srv = front
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(rawconn.Listener{Listener: ln}) }()
