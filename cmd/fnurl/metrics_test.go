@@ -235,3 +235,37 @@ func TestMaxEnvironments(t *testing.T) {
 	}
 	waitEnvs(map[string]string{"quick": "1"})
 }
+
+// TestNetHTTPFlag: with --net-http (and FNURL_NET_HTTP=true) every request
+// is net/http's and the HTTP/1.1 front answers none; by default it answers
+// them.
+func TestNetHTTPFlag(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name  string
+		env   map[string]string
+		args  []string
+		front bool
+	}{
+		{"default", nil, nil, true},
+		{"flag", nil, []string{"--net-http"}, false},
+		{"environment", map[string]string{"FNURL_NET_HTTP": "true"}, nil, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			ts := startServer(t, dir, c.env, c.args...)
+			id, secret := rootCreds(t, dir)
+			_, rootSTS := sdkClients(ts, id, secret, "")
+			for range 3 {
+				must(rootSTS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}))
+			}
+			scrape := waitMetrics(t, ts.Endpoint, []metricCheck{
+				{"fnurl_requests_total", []string{`action="sts:GetCallerIdentity"`, `status="200"`}, 3},
+			})
+			// The three calls, and the scrapes (which count as they are read).
+			if n := metricValue(t, scrape, "fnurl_http1_requests_total"); (n >= 4) != c.front || (!c.front && n != 0) {
+				t.Errorf("fnurl_http1_requests_total = %v, front on: %v", n, c.front)
+			}
+		})
+	}
+}
