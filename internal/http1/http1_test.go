@@ -409,8 +409,8 @@ func TestShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatalf("request in flight: %v", err)
 	}
-	if b, _ := io.ReadAll(resp.Body); string(b) != "done" {
-		t.Errorf("request in flight: %q", b)
+	if b, _ := io.ReadAll(resp.Body); string(b) != "done" || !resp.Close {
+		t.Errorf("request in flight: %q, Connection: close %v (want true: the server is shutting down)", b, resp.Close)
 	}
 	if err := <-shut; err != nil {
 		t.Errorf("Shutdown: %v", err)

@@ -205,6 +205,9 @@ func (w *response) commit(final bool, next []byte) {
 			out = append(out, "Transfer-Encoding: chunked\r\n"...)
 		}
 	}
+	if w.c.s.closing.Load() {
+		w.closeConn = true // shutting down: the client should not send another request here
+	}
 	if _, ok := h["Date"]; !ok {
 		out = append(out, "Date: "...)
 		out = append(out, httpDate()...)
