@@ -104,14 +104,10 @@ func parseHead(head []byte) *http.Request {
 		case "Transfer-Encoding", "Expect", "Upgrade", "Http2-Settings", "Trailer", "Te":
 			return nil
 		case "Connection":
-			for _, opt := range strings.Split(value, ",") {
-				switch opt = strings.ToLower(strings.Trim(opt, " \t")); opt {
-				case "close":
-					r.Close = true
-				case "upgrade":
-					return nil
-				}
+			if hasToken(value, "upgrade") {
+				return nil
 			}
+			r.Close = r.Close || hasToken(value, "close")
 		}
 		if vs, ok := hdr[key]; ok {
 			hdr[key] = append(vs, value)
@@ -165,4 +161,17 @@ func validHost(h string) bool {
 		}
 	}
 	return true
+}
+
+// hasToken reports whether the comma-separated list v (a Connection
+// header's value) names token, in any case.
+func hasToken(v, token string) bool {
+	for v != "" {
+		var opt string
+		opt, v, _ = strings.Cut(v, ",")
+		if strings.EqualFold(strings.Trim(opt, " \t"), token) {
+			return true
+		}
+	}
+	return false
 }

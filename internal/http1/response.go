@@ -265,7 +265,7 @@ func (w *response) appendHeader(out []byte) []byte {
 			out = append(out, k...)
 			out = append(out, ": "...)
 			if strings.ContainsAny(v, "\r\n") {
-				v = strings.NewReplacer("\r", " ", "\n", " ").Replace(v)
+				v = newlineToSpace.Replace(v)
 			}
 			out = append(out, strings.Trim(v, " \t")...)
 			out = append(out, "\r\n"...)
@@ -273,6 +273,8 @@ func (w *response) appendHeader(out []byte) []byte {
 	}
 	return out
 }
+
+var newlineToSpace = strings.NewReplacer("\r", " ", "\n", " ")
 
 func appendStatusLine(out []byte, code int) []byte {
 	out = append(out, "HTTP/1.1 "...)
@@ -295,10 +297,8 @@ func bodyAllowed(status int) bool {
 // connectionClose reports whether Connection header values ask to close.
 func connectionClose(vs []string) bool {
 	for _, v := range vs {
-		for _, opt := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.Trim(opt, " \t"), "close") {
-				return true
-			}
+		if hasToken(v, "close") {
+			return true
 		}
 	}
 	return false
