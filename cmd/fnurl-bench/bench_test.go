@@ -222,6 +222,10 @@ func TestReport(t *testing.T) {
 	add("url-none-hello", true, 0, 200*time.Microsecond, 3000, 0)
 	add("url-iam-hello", true, 1, 330*time.Microsecond, 2000, 0)
 	add("url-none-hello", true, 1, 300*time.Microsecond, 2000, 0)
+	// The floor in front of the echo function: 100 and 150 µs, so
+	// url-iam's p50 is 2× the floor's in both repetitions.
+	add("floor", true, 0, 100*time.Microsecond, 5000, 0)
+	add("floor", true, 1, 150*time.Microsecond, 4000, 0)
 	s, ok := r.summary("url-iam", 1)
 	if !ok {
 		t.Fatal("no url-iam summary")
@@ -233,7 +237,8 @@ func TestReport(t *testing.T) {
 		t.Errorf("server CPU = %v µs/request, want 100 (one tick per 100 requests)", s.srvCPU)
 	}
 	md := r.markdown()
-	for _, want := range []string{"| url-iam | 1 | 2500 | 250 | 500 |", "AWS_IAM URL, echo function, c=1: p50 ≤ 4× hello-server p50 | 3.50× (median of per-repetition ratios) | yes",
+	for _, want := range []string{"| url-iam | 1 | 2500 | 250 | 500 |", "AWS_IAM URL, echo function, c=1: p50 ≤ 4× hello-server p50 | 3.50× (median of per-repetition ratios); the floor (`floor`, 125 µs) is 1.75× hello and fnurl's p50 2.00× the floor's | yes",
+		"AWS_IAM URL, hello function, c=1: p50 ≤ 4× hello-server p50 | 3.75× (median of per-repetition ratios) | yes",
 		"0.5× RIE's p50 (RIE: 638 µs, issue's figure) | 250 µs = 0.39× 638 µs | yes", "| url-none | 1 | 2600 | 235 | 470 |", "not measured by this command",
 		"AWS_IAM p50 ≤ 1.05× NONE p50 (c=1), echo function | 1.062× | no", "AWS_IAM p50 ≤ 1.05× NONE p50 (c=1), hello function | 1.075× | no",
 		"| ≤ 2 MB server-side per warm execution environment | ≤ 0.25 MB (upper bound) | yes |", "| ≤ 30 MB RSS idle | 15.0 MB when started"} {
@@ -384,5 +389,54 @@ func TestTextWidth(t *testing.T) {
 				t.Errorf("glyph %q has a row of %d pixels", r, len(row))
 			}
 		}
+	}
+}
+
+// TestFloorParse checks the floor's reading of requests: the Runtime API's
+// GET /next and posted results (with a length, or chunked with trailers, as
+// aws-lambda-go posts them), and what it refuses.
+func TestFloorParse(t *testing.T) {
+	for _, tc := range []struct {
+		name, in     string
+		method, path string
+		body         string
+		err          bool
+	}{
+		{name: "next", in: "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\nUser-Agent: aws-lambda-go\r\n\r\n",
+			method: "GET", path: "/2018-06-01/runtime/invocation/next"},
+		{name: "length", in: "POST /2018-06-01/runtime/invocation/7/response HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
+			method: "POST", path: "/2018-06-01/runtime/invocation/7/response", body: "hello"},
+		{name: "chunked with trailers", in: "POST /2018-06-01/runtime/invocation/7/response HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTrailer: Lambda-Runtime-Function-Error-Type\r\n\r\n1\r\n{\r\n5;ext=1\r\n\"a\":1\r\n1\r\n}\r\n0\r\nLambda-Runtime-Function-Error-Type: x\r\n\r\n",
+			method: "POST", path: "/2018-06-01/runtime/invocation/7/response", body: `{"a":1}`},
+		{name: "bare newlines", in: "GET / HTTP/1.1\nHost: x\n\n", method: "GET", path: "/"},
+		{name: "no version", in: "GET /\r\n\r\n", err: true},
+		{name: "bad length", in: "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", err: true},
+		{name: "bad chunk size", in: "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", err: true},
+		{name: "body too long", in: "POST / HTTP/1.1\r\nContent-Length: 7000000\r\n\r\n", err: true},
+		{name: "cut short", in: "POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\nabc", err: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			br := bufio.NewReader(strings.NewReader(tc.in))
+			h, err := readFloorHead(br)
+			var body []byte
+			if err == nil {
+				body, err = readFloorBody(br, h)
+			}
+			if tc.err {
+				if err == nil {
+					t.Fatalf("read %+v and %q, want an error", h, body)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h.method != tc.method || h.path != tc.path || string(body) != tc.body {
+				t.Errorf("got %s %s %q, want %s %s %q", h.method, h.path, body, tc.method, tc.path, tc.body)
+			}
+			if rest, _ := io.ReadAll(br); len(rest) != 0 {
+				t.Errorf("%q left unread", rest)
+			}
+		})
 	}
 }

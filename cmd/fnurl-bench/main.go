@@ -26,6 +26,11 @@
 //	sts-gci      STS GetCallerIdentity through aws-sdk-go-v2
 //	boto3-sts, boto3-iam   the same through boto3, sequentially (when python3 has boto3)
 //	moto-sts, moto-iam   boto3 against moto's server, for comparison (when moto is installed)
+//	floor, floor-hello   GET on the floor (floor.go): a minimal Runtime API
+//	             server in front of the echo or hello function, sent url-iam's
+//	             event, one invocation at a time (c=1 only)
+//	rie, rie-hello   AWS's Runtime Interface Emulator with the same functions
+//	             and event (c=1 only; see -rie)
 //
 // The HTTP targets use a minimal keep-alive HTTP/1.1 client, one connection
 // and one goroutine per concurrent caller. After the timed repetitions, each
@@ -181,6 +186,13 @@ func main() {
 		}
 		return
 	}
+	if os.Getenv(floorEnv) == "1" {
+		if err := serveFloor(); err != nil {
+			fmt.Fprintln(os.Stderr, "floor:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -216,10 +228,13 @@ type bench struct {
 	fnurlB *child
 	fxB    *fixture
 	// rie and rieHello run the echo and hello functions under the
-	// Runtime Interface Emulator; rieEvent is what both are sent.
-	rie, rieHello *child
-	rieEvent      []byte
-	perfOK        bool
+	// Runtime Interface Emulator, floor and floorHello under the floor
+	// (floor.go); event is what all four are sent: the one fnurl gives
+	// the echo function for url-iam's request.
+	rie, rieHello     *child
+	floor, floorHello *child
+	event             []byte
+	perfOK            bool
 
 	startRSS int64 // KiB, the fnurl server's right after it started
 }
@@ -352,6 +367,8 @@ func (b *bench) stopAll() {
 	b.moto.stop()
 	b.rie.stop()
 	b.rieHello.stop()
+	b.floor.stop()
+	b.floorHello.stop()
 }
 
 // start builds and starts the hello server, fnurl (and moto), and sets up
@@ -415,6 +432,22 @@ func (b *bench) start(ctx context.Context, root string) error {
 		}
 		if b.fxB, err = setUp(ctx, b.fnurlB, dirB, zipFile, helloZip, fnEnvB); err != nil {
 			return fmt.Errorf("server B: %w", err)
+		}
+	}
+	if b.event, err = b.urlIAMEvent(); err != nil {
+		return err
+	}
+	eventFile := filepath.Join(b.tmp, "event.json")
+	if err := os.WriteFile(eventFile, b.event, 0o644); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		c         **child
+		name, bin string
+	}{{&b.floor, "floor", echoBin}, {&b.floorHello, "floor-hello", helloBin}} {
+		env := []string{floorEnv + "=1", floorBootstrapEnv + "=" + f.bin, floorEventEnv + "=" + eventFile}
+		if *f.c, err = startChild(f.name, []string{self}, env, filepath.Join(b.tmp, f.name+".log")); err != nil {
+			return err
 		}
 	}
 	rie, err := findRIE(cfg.rie, b.log)
@@ -517,10 +550,14 @@ func (b *bench) targets() ([]*target, error) {
 		{name: "hello", desc: "plain net/http hello server (ceiling)", server: b.hello, ops: raw(b.hello, get(b.hello.endpoint+"/"), isOK)},
 	}
 	all = append(all, invokeTargets(fx, "", "")...)
+	// The floor serves one invocation at a time, as the emulator does.
+	all = append(all,
+		&target{name: "floor", desc: "the floor: a minimal Runtime API server in front of the echo function, sent url-iam's event (no auth, no event building, no response mapping)", server: b.floor, function: true, onlyC1: true, ops: raw(b.floor, get(b.floor.endpoint+"/"), isOK)},
+		&target{name: "floor-hello", desc: "the floor in front of the hello function", server: b.floorHello, function: true, onlyC1: true, ops: raw(b.floorHello, get(b.floorHello.endpoint+"/"), isOK)})
 	if b.rie != nil {
 		post := func(rie *child) func() ([]byte, error) {
 			return func() ([]byte, error) {
-				req, err := http.NewRequest("POST", rie.endpoint+rieInvokePath, bytes.NewReader(b.rieEvent))
+				req, err := http.NewRequest("POST", rie.endpoint+rieInvokePath, bytes.NewReader(b.event))
 				if err != nil {
 					return nil, err
 				}

@@ -150,34 +150,37 @@ func echoedEvent(resp *http.Response) ([]byte, error) {
 	return e.Event, nil
 }
 
-// startRIE starts the emulator with the echo and the hello function,
-// sending both the event fnurl gives the echo function for the url-iam
-// target's request, so that the functions do the same work as behind
-// fnurl.
-func (b *bench) startRIE(bin, echoBin, helloBin string) error {
+// urlIAMEvent returns the event fnurl gives the echo function for the
+// url-iam target's request, which the emulator and the floor are sent so
+// that the functions do the same work as behind fnurl.
+func (b *bench) urlIAMEvent() ([]byte, error) {
 	raw, err := b.signedRequest(b.fx, "GET", b.fx.iamURL, nil, b.fx.userSecret)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	conn, err := net.DialTimeout("tcp", b.fx.server.addr, 5*time.Second)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(30 * time.Second))
 	if _, err := conn.Write(raw); err != nil {
-		return err
+		return nil, err
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
+		return nil, err
+	}
+	return echoedEvent(resp)
+}
+
+// startRIE starts the emulator with the echo and the hello function, both
+// sent b.event.
+func (b *bench) startRIE(bin, echoBin, helloBin string) error {
+	var err error
+	if b.rie, err = startEmulator("RIE (echo)", bin, echoBin, filepath.Join(b.tmp, "rie-echo.log"), b.event); err != nil {
 		return err
 	}
-	if b.rieEvent, err = echoedEvent(resp); err != nil {
-		return err
-	}
-	if b.rie, err = startEmulator("RIE (echo)", bin, echoBin, filepath.Join(b.tmp, "rie-echo.log"), b.rieEvent); err != nil {
-		return err
-	}
-	b.rieHello, err = startEmulator("RIE (hello)", bin, helloBin, filepath.Join(b.tmp, "rie-hello.log"), b.rieEvent)
+	b.rieHello, err = startEmulator("RIE (hello)", bin, helloBin, filepath.Join(b.tmp, "rie-hello.log"), b.event)
 	return err
 }
