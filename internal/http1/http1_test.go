@@ -446,35 +446,44 @@ func TestHeaderTimeout(t *testing.T) {
 	}
 }
 
-// FuzzParseHead checks parseHead against net/http: whatever it takes,
-// http.ReadRequest reads the same way.
+// FuzzParseHead checks ParseHead against net/http: whatever it takes,
+// with chunked bodies or without, http.ReadRequest reads the same way.
 func FuzzParseHead(f *testing.F) {
 	for _, s := range []string{
 		"GET / HTTP/1.1\r\nHost: h\r\n\r\n",
 		"POST /a/b?c=d HTTP/1.1\r\nHost: example.com:8080\r\nContent-Length: 3\r\nX-A: 1\r\nx-a: 2\r\n\r\n",
 		"GET /%41%zz HTTP/1.1\r\nhost: [::1]:80\r\nConnection: close\r\n\r\n",
 		"PUT /x HTTP/1.1\r\nHost: h\r\nX-Amz-Date: 20150830T123600Z\r\nAuthorization: AWS4-HMAC-SHA256 Credential=a/b, SignedHeaders=host, Signature=c\r\n\r\n",
+		"POST /2018-06-01/runtime/invocation/1/response HTTP/1.1\r\nHost: 127.0.0.1:9001\r\nUser-Agent: aws-lambda-go/go1.26.8\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\nTrailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\nAccept-Encoding: gzip\r\n\r\n",
 	} {
-		f.Add([]byte(s))
+		f.Add([]byte(s), false)
+		f.Add([]byte(s), true)
 	}
-	f.Fuzz(func(t *testing.T, head []byte) {
-		r := parseHead(head)
+	f.Fuzz(func(t *testing.T, head []byte, chunked bool) {
+		r := ParseHead(head, chunked)
 		if r == nil {
 			return
 		}
+		if !chunked && r.TransferEncoding != nil {
+			t.Fatalf("ParseHead(%q, false) took a chunked body", head)
+		}
 		want, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(head)))
 		if err != nil {
-			t.Fatalf("parseHead took %q, which net/http refuses: %v", head, err)
+			t.Fatalf("ParseHead took %q, which net/http refuses: %v", head, err)
 		}
 		if r.Method != want.Method || r.RequestURI != want.RequestURI || r.Host != want.Host ||
 			r.ContentLength != want.ContentLength || r.Close != want.Close || r.URL.String() != want.URL.String() ||
-			r.Proto != want.Proto || r.URL.Path != want.URL.Path || r.URL.RawQuery != want.URL.RawQuery {
-			t.Fatalf("parseHead(%q) = %s %s host %q length %d close %v, net/http: %s %s host %q length %d close %v",
-				head, r.Method, r.RequestURI, r.Host, r.ContentLength, r.Close,
-				want.Method, want.RequestURI, want.Host, want.ContentLength, want.Close)
+			r.Proto != want.Proto || r.URL.Path != want.URL.Path || r.URL.RawQuery != want.URL.RawQuery ||
+			!slices.Equal(r.TransferEncoding, want.TransferEncoding) {
+			t.Fatalf("ParseHead(%q) = %s %s host %q length %d close %v chunked %v, net/http: %s %s host %q length %d close %v chunked %v",
+				head, r.Method, r.RequestURI, r.Host, r.ContentLength, r.Close, r.TransferEncoding,
+				want.Method, want.RequestURI, want.Host, want.ContentLength, want.Close, want.TransferEncoding)
 		}
 		if !equalHeader(r.Header, want.Header) {
-			t.Fatalf("parseHead(%q) header %v, net/http's %v", head, r.Header, want.Header)
+			t.Fatalf("ParseHead(%q) header %v, net/http's %v", head, r.Header, want.Header)
+		}
+		if !equalHeader(r.Trailer, want.Trailer) {
+			t.Fatalf("ParseHead(%q) trailer names %v, net/http's %v", head, r.Trailer, want.Trailer)
 		}
 	})
 }

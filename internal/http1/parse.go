@@ -1,6 +1,7 @@
 package http1
 
 import (
+	"bytes"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -21,6 +22,9 @@ var commonKeys = func() map[string]string {
 		"X-Amz-User-Agent", "X-Amz-Invocation-Type", "X-Amz-Log-Type", "X-Amz-Client-Context",
 		"X-Forwarded-For", "Access-Control-Request-Method", "Access-Control-Request-Headers",
 		"Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-Dest",
+		// A Lambda runtime's (see ParseHead's chunked).
+		"Transfer-Encoding", "Trailer", "Lambda-Runtime-Function-Error-Type", "Lambda-Runtime-Function-Error-Body",
+		"Lambda-Runtime-Function-Response-Mode",
 	} {
 		m[k] = k
 		m[strings.ToLower(k)] = k
@@ -28,18 +32,22 @@ var commonKeys = func() map[string]string {
 	return m
 }()
 
-// parseHead parses a request's line and headers, head, which ends with the
-// empty line. It returns nil for anything it does not take, leaving the
-// request to net/http: another protocol version than HTTP/1.1, HEAD,
-// CONNECT and any request target but a path, a body framed otherwise than
-// by one Content-Length, Expect, Upgrade, a missing or repeated Host, bare
-// LF line ends, folded or malformed header lines, control characters. What
-// it takes, net/http reads the same way (FuzzParseHead checks it against
-// http.ReadRequest).
+// ParseHead parses a request's line and headers, head, which ends with the
+// empty line (see HeadLen). It returns nil for anything it does not take,
+// leaving the request to net/http: another protocol version than HTTP/1.1,
+// HEAD, CONNECT and any request target but a path, a body framed otherwise
+// than by one Content-Length, Expect, Upgrade, a missing or repeated Host,
+// bare LF line ends, folded or malformed header lines, control characters.
+// With chunked, it also takes a body framed by "Transfer-Encoding: chunked"
+// alone (and a Trailer header naming its trailers), as a Lambda runtime
+// posts its results: the request then has ContentLength -1 and
+// TransferEncoding ["chunked"], and the caller reads the chunks. What it
+// takes, net/http reads the same way (FuzzParseHead checks it against
+// http.ReadRequest). The body is the caller's to set (it is http.NoBody).
 //
 // The strings of the request (method, target, header values) share one
 // copy of head.
-func parseHead(head []byte) *http.Request {
+func ParseHead(head []byte, chunked bool) *http.Request {
 	if len(head) < 4 || string(head[len(head)-4:]) != "\r\n\r\n" {
 		return nil
 	}
@@ -56,7 +64,7 @@ func parseHead(head []byte) *http.Request {
 			return nil
 		}
 	}
-	u, err := url.ParseRequestURI(target)
+	u, err := parseTarget(target)
 	if err != nil {
 		return nil
 	}
@@ -65,7 +73,7 @@ func parseHead(head []byte) *http.Request {
 	n := strings.Count(rest, "\n")
 	hdr := make(http.Header, n)
 	vals := make([]string, n) // one backing array for the first value of each name
-	host, haveHost, haveLength := "", false, false
+	host, haveHost, haveLength, haveTE, haveTrailer := "", false, false, false, false
 	for {
 		line, rest, _ = strings.Cut(rest, "\r\n")
 		if line == "" {
@@ -101,7 +109,19 @@ func parseHead(head []byte) *http.Request {
 				return nil
 			}
 			r.ContentLength, haveLength = n, true
-		case "Transfer-Encoding", "Expect", "Upgrade", "Http2-Settings", "Trailer", "Te":
+		case "Transfer-Encoding": // net/http moves it out of the header
+			if !chunked || haveTE || !strings.EqualFold(value, "chunked") {
+				return nil
+			}
+			haveTE = true
+			continue
+		case "Trailer": // and this one into r.Trailer's names
+			if !chunked || !addTrailers(&r.Trailer, value) {
+				return nil
+			}
+			haveTrailer = true
+			continue
+		case "Expect", "Upgrade", "Http2-Settings", "Te":
 			return nil
 		case "Connection":
 			if hasToken(value, "upgrade") {
@@ -116,12 +136,87 @@ func parseHead(head []byte) *http.Request {
 			hdr[key], vals = vals[:1:1], vals[1:]
 		}
 	}
-	if !haveHost {
+	if !haveHost || haveTE && haveLength || haveTrailer && !haveTE {
 		return nil
+	}
+	if haveTE {
+		r.TransferEncoding, r.ContentLength = []string{"chunked"}, -1
 	}
 	r.Header, r.Host = hdr, host
 	return r
 }
+
+// parseTarget is url.ParseRequestURI(target), without its work for a plain
+// path: one of only the characters a path keeps unescaped, and no query.
+func parseTarget(target string) (*url.URL, error) {
+	for i := 0; i < len(target); i++ {
+		if !plainPath[target[i]] {
+			return url.ParseRequestURI(target)
+		}
+	}
+	return &url.URL{Path: target}, nil
+}
+
+// plainPath holds the bytes url.URL keeps as they are in a path: neither
+// escaped nor starting a query, a fragment or an escape.
+var plainPath = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for _, c := range "-_.~/$&+,:;=@" {
+		t[c] = true
+	}
+	return t
+}()
+
+// addTrailers adds the trailers a Trailer header's value names to *t,
+// with no value yet, as net/http does. It reports false when a name is not
+// a token or is one of the headers that frame the message, which net/http
+// refuses.
+func addTrailers(t *http.Header, v string) bool {
+	for more := true; more; {
+		var k string
+		k, v, more = strings.Cut(v, ",")
+		k = strings.Trim(k, " \t")
+		if !validToken(k) {
+			return false
+		}
+		if ck, ok := commonKeys[k]; ok {
+			k = ck
+		} else {
+			k = textproto.CanonicalMIMEHeaderKey(k)
+		}
+		switch k {
+		case "Transfer-Encoding", "Trailer", "Content-Length":
+			return false
+		}
+		if *t == nil {
+			*t = make(http.Header)
+		}
+		(*t)[k] = nil
+	}
+	return true
+}
+
+// HeadLen returns the length of the request head at the start of buf, up
+// to the end of its first empty line, or 0 when buf holds no empty line
+// yet. Lines may end with LF alone here (ParseHead refuses them, and
+// net/http reads them).
+func HeadLen(buf []byte) int {
+	n := 0
+	if i := bytes.Index(buf, lflf); i >= 0 {
+		n = i + 2
+	}
+	if i := bytes.Index(buf, lfcrlf); i >= 0 && (n == 0 || i+3 < n) {
+		n = i + 3
+	}
+	return n
+}
+
+var lflf, lfcrlf = []byte("\n\n"), []byte("\n\r\n")
 
 // validToken reports whether s is a non-empty RFC 9110 token: the
 // characters a method or a header field name may have.

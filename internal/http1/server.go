@@ -13,7 +13,7 @@
 // one write system call.
 //
 // It takes only the requests whose reading it can keep simple (see
-// parseHead): HTTP/1.1 with a path, a body framed by Content-Length or
+// ParseHead): HTTP/1.1 with a path, a body framed by Content-Length or
 // none, a head that fits in the connection's buffer. Any other request, a
 // TLS connection, or a head it cannot parse goes, with its connection and
 // the bytes already read, to Fallback, a net/http server, which serves that
@@ -29,7 +29,6 @@ package http1
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -76,7 +75,7 @@ type Stats struct {
 	Requests uint64
 	// HandedOver counts the connections given to Fallback, by reason:
 	// "tls" (a TLS connection), "long-head" (a request head over 8 KB),
-	// "request" (a request this server does not take; see parseHead).
+	// "request" (a request this server does not take; see ParseHead).
 	HandedOver map[string]uint64
 }
 
@@ -261,7 +260,7 @@ func (c *conn) serve() {
 		var r *http.Request
 		if head == nil {
 			s.handoffLongHead.Add(1)
-		} else if r = parseHead(head); r == nil {
+		} else if r = ParseHead(head, false); r == nil {
 			s.handoffRequest.Add(1)
 		}
 		if r == nil {
@@ -301,7 +300,7 @@ func (c *conn) serve() {
 func (c *conn) readHead(deadline bool) ([]byte, bool) {
 	for {
 		buf, _ := c.br.Peek(c.br.Buffered())
-		if n := headLen(buf); n > 0 {
+		if n := HeadLen(buf); n > 0 {
 			return buf[:n], true
 		}
 		if len(buf) >= bufSize {
@@ -316,23 +315,6 @@ func (c *conn) readHead(deadline bool) ([]byte, bool) {
 		}
 	}
 }
-
-// headLen returns the length of the request head at the start of buf, up
-// to the end of its first empty line, or 0 when buf holds no empty line
-// yet. Lines may end with LF alone here (parseHead refuses them, and
-// net/http reads them).
-func headLen(buf []byte) int {
-	n := 0
-	if i := bytes.Index(buf, lflf); i >= 0 {
-		n = i + 2
-	}
-	if i := bytes.Index(buf, lfcrlf); i >= 0 && (n == 0 || i+3 < n) {
-		n = i + 3
-	}
-	return n
-}
-
-var lflf, lfcrlf = []byte("\n\n"), []byte("\n\r\n")
 
 // handle calls the handler and finishes the response. It reports whether
 // the connection may serve another request.

@@ -2,17 +2,21 @@ package runtimeapi
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"math"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/textproto"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/fnurl/fnurl/internal/http1"
 	"github.com/fnurl/fnurl/internal/rawconn"
 )
 
@@ -111,7 +115,7 @@ func (c *conn) serve() {
 	}()
 	for {
 		c.lr.N = maxHeaderBytes
-		r, err := http.ReadRequest(c.br)
+		r, err := readRequest(c.br)
 		if err != nil {
 			switch {
 			case c.lr.N <= 0:
@@ -163,6 +167,134 @@ func (c *conn) serve() {
 			return
 		}
 	}
+}
+
+// readRequest reads the next request from br. The Runtime API's own
+// requests (a GET /next; a result or an error posted with a length, or
+// chunked as aws-lambda-go posts them) are parsed by http1.ParseHead, which
+// takes what net/http reads the same way; anything else, and a head longer
+// than br's buffer, is left to http.ReadRequest. A runtime makes two
+// requests per invocation, and ReadRequest's header maps, line reader and
+// body wrappers cost several microseconds of each.
+func readRequest(br *bufio.Reader) (*http.Request, error) {
+	for {
+		buf, _ := br.Peek(br.Buffered())
+		if n := http1.HeadLen(buf); n > 0 {
+			r := http1.ParseHead(buf[:n], true)
+			if r == nil {
+				break
+			}
+			br.Discard(n)
+			switch {
+			case r.TransferEncoding != nil:
+				r.Body = &chunkedBody{r: r, br: br, chunks: httputil.NewChunkedReader(br)}
+			case r.ContentLength > 0:
+				r.Body = &lengthBody{br: br, n: r.ContentLength}
+			}
+			return r, nil
+		}
+		if len(buf) >= br.Size() {
+			break
+		}
+		if _, err := br.Peek(len(buf) + 1); err != nil {
+			if len(buf) == 0 {
+				return nil, err
+			}
+			break // ReadRequest reports what is wrong with the rest
+		}
+	}
+	return http.ReadRequest(br)
+}
+
+// lengthBody is a body of n more bytes.
+type lengthBody struct {
+	br *bufio.Reader
+	n  int64
+}
+
+func (b *lengthBody) Read(p []byte) (int, error) {
+	if b.n <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.n {
+		p = p[:b.n]
+	}
+	n, err := b.br.Read(p)
+	b.n -= int64(n)
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+func (b *lengthBody) Close() error { return nil }
+
+// chunkedBody is a chunked body followed by its trailers, which it puts
+// into r.Trailer when it reaches the end, as net/http does.
+type chunkedBody struct {
+	r      *http.Request
+	br     *bufio.Reader
+	chunks io.Reader // httputil's chunked reader: the chunks, up to the last
+	err    error     // sticky
+}
+
+func (b *chunkedBody) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	n, err := b.chunks.Read(p)
+	if err == io.EOF {
+		err = b.readTrailer()
+	}
+	if err != nil {
+		b.err = err
+	}
+	return n, err
+}
+
+func (b *chunkedBody) Close() error { return nil }
+
+// readTrailer reads the trailer section after the last chunk, up to its
+// empty line, and returns io.EOF when it is well formed. Like net/http,
+// it takes a trailer section only if it ends within br's buffer.
+func (b *chunkedBody) readTrailer() error {
+	buf, err := b.br.Peek(2)
+	if string(buf) == "\r\n" {
+		b.br.Discard(2)
+		return io.EOF
+	}
+	if len(buf) < 2 {
+		return io.ErrUnexpectedEOF
+	}
+	if err != nil {
+		return err
+	}
+	for { // the section must end within the buffer
+		buf, _ := b.br.Peek(b.br.Buffered())
+		if bytes.Contains(buf, []byte("\r\n\r\n")) {
+			break
+		}
+		if len(buf) >= b.br.Size() {
+			return errors.New("runtimeapi: suspiciously long trailer after chunked body")
+		}
+		if _, err := b.br.Peek(len(buf) + 1); err != nil {
+			return io.ErrUnexpectedEOF
+		}
+	}
+	hdr, err := textproto.NewReader(b.br).ReadMIMEHeader()
+	if err != nil {
+		if err == io.EOF {
+			return io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	if b.r.Trailer == nil {
+		b.r.Trailer = make(http.Header, len(hdr))
+	}
+	for k, v := range hdr {
+		b.r.Trailer[k] = v
+	}
+	return io.EOF
 }
 
 // drainBody reads what is left of a request body, up to maxDrain, and

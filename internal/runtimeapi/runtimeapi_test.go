@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -562,5 +563,98 @@ func TestConnectionLimit(t *testing.T) {
 	}
 	if r := <-done; r == nil || string(r.Payload) != "1" {
 		t.Fatalf("Invoke = %+v", r)
+	}
+}
+
+// FuzzReadRequest checks readRequest against http.ReadRequest on the same
+// bytes: the same request, the same body (or both an error), the same
+// trailers, and the same bytes left for the next request.
+func FuzzReadRequest(f *testing.F) {
+	for _, s := range []string{
+		"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: 127.0.0.1:9001\r\nUser-Agent: aws-lambda-go/go1.26.8\r\nAccept-Encoding: gzip\r\n\r\n",
+		"POST /2018-06-01/runtime/invocation/1/response HTTP/1.1\r\nHost: 127.0.0.1:9001\r\nUser-Agent: aws-lambda-go/go1.26.8\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\nTrailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\nAccept-Encoding: gzip\r\n\r\n1\r\n{\r\n4\r\n}xyz\r\n0\r\n\r\nGET /next HTTP/1.1\r\nHost: h\r\n\r\n",
+		"POST /2018-06-01/runtime/invocation/1/response HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTrailer: Lambda-Runtime-Function-Error-Type\r\n\r\n3;x=y\r\nabc\r\n0\r\nLambda-Runtime-Function-Error-Type: Runtime.Err\r\nLambda-Runtime-Function-Error-Body: eyJ9\r\n\r\n",
+		"POST /2018-06-01/runtime/invocation/1/error HTTP/1.1\r\nHost: h\r\nLambda-Runtime-Function-Error-Type: E\r\nContent-Length: 2\r\n\r\n{}",
+		"POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+		"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 9\r\n\r\nabc",
+		"GET / HTTP/1.0\r\n\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		type read struct {
+			method, target, host string
+			header, trailer      http.Header
+			body, rest           []byte
+			headErr, bodyErr     bool
+		}
+		do := func(readReq func(*bufio.Reader) (*http.Request, error)) read {
+			br := bufio.NewReaderSize(bytes.NewReader(raw), 8<<10)
+			r, err := readReq(br)
+			if err != nil {
+				return read{headErr: true}
+			}
+			body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+			out := read{method: r.Method, target: r.RequestURI, host: r.Host, header: r.Header, trailer: r.Trailer, body: body, bodyErr: err != nil}
+			if err == nil {
+				out.rest, _ = io.ReadAll(br)
+			}
+			return out
+		}
+		got, want := do(readRequest), do(http.ReadRequest)
+		if got.headErr != want.headErr || got.bodyErr != want.bodyErr || got.method != want.method || got.target != want.target ||
+			got.host != want.host || !bytes.Equal(got.body, want.body) || !bytes.Equal(got.rest, want.rest) {
+			t.Fatalf("%q:\nreadRequest  %+v\nReadRequest %+v", raw, got, want)
+		}
+		if !sameHeader(got.header, want.header) || !sameHeader(got.trailer, want.trailer) {
+			t.Fatalf("%q: header %v trailer %v, net/http's %v and %v", raw, got.header, got.trailer, want.header, want.trailer)
+		}
+	})
+}
+
+// sameHeader reports whether a and b hold the same names and values.
+func sameHeader(a, b http.Header) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		w, ok := b[k]
+		if !ok || !slices.Equal(v, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// BenchmarkReadRequest reads the two requests aws-lambda-go makes per
+// invocation (its GET /next, and its result posted chunked with trailers
+// declared) with readRequest and with http.ReadRequest.
+func BenchmarkReadRequest(b *testing.B) {
+	const result = `"statusCode":200,"headers":null,"body":"\"Hello from Lambda!\"","cookies":null}`
+	raw := []byte("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: 127.0.0.1:9001\r\nUser-Agent: aws-lambda-go/go1.26.8\r\nAccept-Encoding: gzip\r\n\r\n" +
+		"POST /2018-06-01/runtime/invocation/8e5a3e2c-1f0b-4c57-9d3a-0b1c2d3e4f50/response HTTP/1.1\r\nHost: 127.0.0.1:9001\r\nUser-Agent: aws-lambda-go/go1.26.8\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\nTrailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\nAccept-Encoding: gzip\r\n\r\n" +
+		"1\r\n{\r\n" + strconv.FormatInt(int64(len(result)), 16) + "\r\n" + result + "\r\n0\r\n\r\n")
+	for _, bc := range []struct {
+		name string
+		read func(*bufio.Reader) (*http.Request, error)
+	}{{"fnurl", readRequest}, {"net-http", http.ReadRequest}} {
+		b.Run(bc.name, func(b *testing.B) {
+			rd := bytes.NewReader(raw)
+			br := bufio.NewReaderSize(rd, 8<<10)
+			b.ReportAllocs()
+			for b.Loop() {
+				rd.Reset(raw)
+				br.Reset(rd)
+				for range 2 {
+					r, err := bc.read(br)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if !drainBody(r.Body) {
+						b.Fatal("body not read to its end")
+					}
+				}
+			}
+		})
 	}
 }
