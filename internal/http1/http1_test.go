@@ -682,3 +682,28 @@ func FuzzServe(f *testing.F) {
 		}
 	})
 }
+
+// TestUnreadBodyAnswerArrives posts bodies far longer than the front
+// drains, with Go's HTTP client, to a handler that answers without reading
+// them: the client, still writing when the answer comes, must get the
+// answer, marked Connection: close. Closing a socket with unread data
+// sends a reset, which fails the client's write, and Go's client then
+// reports the failed write instead of the answer.
+func TestUnreadBodyAnswerArrives(t *testing.T) {
+	addr := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "too long", http.StatusRequestEntityTooLarge)
+	}))
+	body := strings.Repeat("a", 4<<20)
+	hc := &http.Client{Transport: &http.Transport{}, Timeout: 5 * time.Second}
+	for i := range 30 {
+		resp, err := hc.Post("http://"+addr+"/", "text/plain", strings.NewReader(body))
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusRequestEntityTooLarge || !resp.Close {
+			t.Fatalf("request %d: %d %q close %v, %v", i, resp.StatusCode, b, resp.Close, err)
+		}
+	}
+}

@@ -37,6 +37,7 @@ type response struct {
 	keys        []string // scratch for sorting header names
 	closeConn   bool
 	err         error // a write failed: the connection is broken
+	body        *body // the request's body, nil when it has none
 }
 
 func (w *response) reset(r *http.Request) {
@@ -47,7 +48,8 @@ func (w *response) reset(r *http.Request) {
 	if cap(out) > 2*maxBuffer {
 		out = nil
 	}
-	*w = response{c: w.c, req: r, declared: -1, buf: buf, out: out, keys: keys, closeConn: r.Close}
+	rb, _ := r.Body.(*body)
+	*w = response{c: w.c, req: r, declared: -1, buf: buf, out: out, keys: keys, closeConn: r.Close, body: rb}
 }
 
 func (w *response) Header() http.Header {
@@ -207,6 +209,11 @@ func (w *response) commit(final bool, next []byte) {
 	}
 	if w.c.s.closing.Load() {
 		w.closeConn = true // shutting down: the client should not send another request here
+	}
+	if b := w.body; b != nil && (b.err != nil || b.n > maxDrain) {
+		// The rest of the body will not be drained, so the connection
+		// ends with this response, as net/http's does past 256 KB.
+		w.closeConn = true
 	}
 	if _, ok := h["Date"]; !ok {
 		out = append(out, "Date: "...)

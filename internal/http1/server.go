@@ -223,11 +223,16 @@ func (c *conn) setReadDeadline(t time.Time) error {
 func (c *conn) serve() {
 	s := c.s
 	handedOver := false
+	var rb *body // the last request's body
 	defer func() {
 		s.mu.Lock()
 		delete(s.conns, c)
 		s.mu.Unlock()
-		if !handedOver {
+		switch {
+		case handedOver:
+		case rb != nil && rb.n > 0 && rb.err == nil:
+			c.lingerClose()
+		default:
 			c.nc.Close()
 		}
 	}()
@@ -271,7 +276,7 @@ func (c *conn) serve() {
 		}
 		c.br.Discard(len(head))
 		r.RemoteAddr = c.remoteAddr
-		var rb *body
+		rb = nil
 		if r.ContentLength > 0 {
 			rb = &body{c: c, n: r.ContentLength}
 			r.Body = rb
@@ -290,6 +295,23 @@ func (c *conn) serve() {
 			return
 		}
 	}
+}
+
+// lingerTimeout bounds how long lingerClose waits for the client.
+const lingerTimeout = 500 * time.Millisecond
+
+// lingerClose closes a connection whose request body was left unread.
+// Closing a socket with unread data sends a reset, which can discard the
+// response before the client, still writing its body, reads it. So it
+// ends the response side first, discards what the client still sends
+// until the client closes or lingerTimeout passes, then closes (net/http
+// waits 500 ms after the same half-close).
+func (c *conn) lingerClose() {
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
+		c.nc.SetReadDeadline(time.Now().Add(lingerTimeout))
+		io.Copy(io.Discard, c.nc)
+	}
+	c.nc.Close()
 }
 
 // readHead returns the request head at the start of the buffer, up to and
