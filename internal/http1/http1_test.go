@@ -199,6 +199,10 @@ func TestAgainstNetHTTP(t *testing.T) {
 		{"bad header values", "GET /newline HTTP/1.1\r\nHost: h\r\n\r\n", true},
 		{"not found", "GET /nothing HTTP/1.1\r\nHost: h\r\n\r\n", true},
 		{"options", "OPTIONS /echo HTTP/1.1\r\nHost: h\r\nOrigin: https://x.example\r\nAccess-Control-Request-Method: POST\r\n\r\n", true},
+		// A body mostly left unread: drained up to 256 KB, past that the
+		// connection closes after the response.
+		{"body left unread", "POST /partial HTTP/1.1\r\nHost: h\r\nContent-Length: 200000\r\n\r\n" + strings.Repeat("b", 200000), true},
+		{"long body left unread", "POST /partial HTTP/1.1\r\nHost: h\r\nContent-Length: 300000\r\n\r\n" + strings.Repeat("b", 300000), true},
 		// Handed to net/http:
 		{"HTTP/1.0", "GET /echo HTTP/1.0\r\nHost: h\r\n\r\n", false},
 		{"HEAD", "HEAD /echo HTTP/1.1\r\nHost: h\r\n\r\n", false},
