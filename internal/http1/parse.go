@@ -159,18 +159,22 @@ func parseTarget(target string) (*url.URL, error) {
 
 // plainPath holds the bytes url.URL keeps as they are in a path: neither
 // escaped nor starting a query, a fragment or an escape.
-var plainPath = func() (t [256]bool) {
+var plainPath = alnumAnd("-_.~/$&+,:;=@")
+
+// alnumAnd returns a table of the ASCII letters and digits and the bytes
+// of extra.
+func alnumAnd(extra string) (t [256]bool) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = true
 	}
 	for c := 'a'; c <= 'z'; c++ {
 		t[c], t[c-'a'+'A'] = true, true
 	}
-	for _, c := range "-_.~/$&+,:;=@" {
-		t[c] = true
+	for i := 0; i < len(extra); i++ {
+		t[extra[i]] = true
 	}
 	return t
-}()
+}
 
 // addTrailers adds the trailers a Trailer header's value names to *t,
 // with no value yet, as net/http does. It reports false when a name is not
@@ -225,25 +229,14 @@ func validToken(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 0x80 || !tokenChar[c] {
+		if !tokenChar[s[i]] {
 			return false
 		}
 	}
 	return true
 }
 
-var tokenChar = func() (t [128]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c], t[c-'a'+'A'] = true, true
-	}
-	for _, c := range "!#$%&'*+-.^_`|~" {
-		t[c] = true
-	}
-	return t
-}()
+var tokenChar = alnumAnd("!#$%&'*+-.^_`|~")
 
 // validHost is a conservative check of a Host header's value: a name or
 // an address, with a port. Anything else is net/http's to judge.
