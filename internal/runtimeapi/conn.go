@@ -177,13 +177,13 @@ func (c *conn) serve() {
 // requests per invocation, and ReadRequest's header maps, line reader and
 // body wrappers cost several microseconds of each.
 func readRequest(br *bufio.Reader) (*http.Request, error) {
-	for {
-		buf, _ := br.Peek(br.Buffered())
-		if n := http1.HeadLen(buf); n > 0 {
-			r := http1.ParseHead(buf[:n], true)
-			if r == nil {
-				break
-			}
+	n, err := peekUntil(br, http1.HeadLen)
+	if n == 0 && err != nil && br.Buffered() == 0 {
+		return nil, err
+	}
+	if n > 0 {
+		buf, _ := br.Peek(n)
+		if r := http1.ParseHead(buf, true); r != nil {
 			br.Discard(n)
 			switch {
 			case r.TransferEncoding != nil:
@@ -193,17 +193,35 @@ func readRequest(br *bufio.Reader) (*http.Request, error) {
 			}
 			return r, nil
 		}
+	}
+	return http.ReadRequest(br) // it reports what is wrong with the rest
+}
+
+// peekUntil reads into br's buffer until end finds where what it looks for
+// ends in the buffered bytes, and returns that length. It returns 0 and
+// no error when the buffer filled up first, 0 and the error when reading
+// failed first.
+func peekUntil(br *bufio.Reader, end func([]byte) int) (int, error) {
+	for {
+		buf, _ := br.Peek(br.Buffered())
+		if n := end(buf); n > 0 {
+			return n, nil
+		}
 		if len(buf) >= br.Size() {
-			break
+			return 0, nil
 		}
 		if _, err := br.Peek(len(buf) + 1); err != nil {
-			if len(buf) == 0 {
-				return nil, err
-			}
-			break // ReadRequest reports what is wrong with the rest
+			return 0, err
 		}
 	}
-	return http.ReadRequest(br)
+}
+
+// sectionEnd returns the length of buf up to its first empty line, or 0.
+func sectionEnd(buf []byte) int {
+	if i := bytes.Index(buf, []byte("\r\n\r\n")); i >= 0 {
+		return i + 4
+	}
+	return 0
 }
 
 // lengthBody is a body of n more bytes.
@@ -269,17 +287,12 @@ func (b *chunkedBody) readTrailer() error {
 	if err != nil {
 		return err
 	}
-	for { // the section must end within the buffer
-		buf, _ := b.br.Peek(b.br.Buffered())
-		if bytes.Contains(buf, []byte("\r\n\r\n")) {
-			break
-		}
-		if len(buf) >= b.br.Size() {
-			return errors.New("runtimeapi: suspiciously long trailer after chunked body")
-		}
-		if _, err := b.br.Peek(len(buf) + 1); err != nil {
+	// The section must end within the buffer.
+	if n, err := peekUntil(b.br, sectionEnd); n == 0 {
+		if err != nil {
 			return io.ErrUnexpectedEOF
 		}
+		return errors.New("runtimeapi: suspiciously long trailer after chunked body")
 	}
 	hdr, err := textproto.NewReader(b.br).ReadMIMEHeader()
 	if err != nil {
