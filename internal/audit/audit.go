@@ -154,21 +154,15 @@ type Config struct {
 
 // Log writes events in the background.
 type Log struct {
-	cfg      Config
-	interval time.Duration // flushInterval but in tests
-	kick     chan struct{} // capacity 1: a full batch is waiting, or Close
-	done     chan struct{}
-
+	cfg    Config
+	ch     chan Event
+	done   chan struct{}
 	mu     sync.Mutex
-	queue  []Event // recorded, not yet taken by the writer
-	spare  []Event // the writer's last batch, reused for the queue
 	closed bool
 	flushc chan chan struct{}
 }
 
 // maxBatch bounds a batch; flushInterval bounds how long an event waits.
-// Recording an event does not wake the writer: it wakes every
-// flushInterval, and as soon as maxBatch events wait.
 const (
 	maxBatch      = 256
 	flushInterval = 100 * time.Millisecond
@@ -183,11 +177,7 @@ func New(cfg Config) *Log {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return start(cfg, flushInterval)
-}
-
-func start(cfg Config, interval time.Duration) *Log {
-	l := &Log{cfg: cfg, interval: interval, kick: make(chan struct{}, 1), done: make(chan struct{}), flushc: make(chan chan struct{})}
+	l := &Log{cfg: cfg, ch: make(chan Event, queueSize), done: make(chan struct{}), flushc: make(chan chan struct{})}
 	go l.run()
 	return l
 }
@@ -196,27 +186,14 @@ func start(cfg Config, interval time.Duration) *Log {
 // the log instead of blocking the request.
 func (l *Log) Record(ev Event) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.closed {
-		l.mu.Unlock()
 		return
 	}
-	if len(l.queue) >= queueSize {
-		l.mu.Unlock()
-		l.cfg.Logger.Warn("audit queue full; event logged only here", "request_id", ev.RequestID, "decision", ev.Decision)
-		return
-	}
-	l.queue = append(l.queue, ev)
-	full := len(l.queue) == maxBatch
-	l.mu.Unlock()
-	if full {
-		l.wake()
-	}
-}
-
-func (l *Log) wake() {
 	select {
-	case l.kick <- struct{}{}:
+	case l.ch <- ev:
 	default:
+		l.cfg.Logger.Warn("audit queue full; event logged only here", "request_id", ev.RequestID, "decision", ev.Decision)
 	}
 }
 
@@ -233,75 +210,74 @@ func (l *Log) Flush() {
 // Close writes what is queued and stops the Log.
 func (l *Log) Close() {
 	l.mu.Lock()
-	l.closed = true
+	if !l.closed {
+		l.closed = true
+		close(l.ch)
+	}
 	l.mu.Unlock()
-	l.wake()
 	<-l.done
-}
-
-// take returns the queued events, leaving the queue empty, and whether
-// the Log is closed.
-func (l *Log) take() ([]Event, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	q := l.queue
-	l.queue, l.spare = l.spare[:0], nil
-	return q, l.closed
 }
 
 func (l *Log) run() {
 	defer close(l.done)
-	t := time.NewTicker(l.interval)
+	t := time.NewTicker(flushInterval)
 	defer t.Stop()
+	var batch []Event
 	lastPrune := time.Time{}
-	// write writes all that is queued, in batches of at most maxBatch.
-	write := func() (closed bool) {
-		q, closed := l.take()
-		for batch := q; len(batch) > 0; {
-			n := min(len(batch), maxBatch)
-			l.writeBatch(batch[:n])
-			batch = batch[n:]
+	write := func() {
+		if len(batch) == 0 {
+			return
 		}
-		clear(q) // the events' strings are garbage now
-		l.mu.Lock()
-		if l.spare == nil {
-			l.spare = q[:0]
+		if l.cfg.JSONLines != nil {
+			for _, ev := range batch {
+				b, _ := json.Marshal(ev)
+				l.cfg.JSONLines.Write(append(b, '\n'))
+			}
 		}
-		l.mu.Unlock()
-		if len(q) > 0 && l.cfg.Store != nil && l.cfg.Retention > 0 && l.cfg.Now().Sub(lastPrune) > time.Minute {
+		if l.cfg.Store != nil {
+			if err := l.cfg.Store.InsertAuditEvents(context.Background(), batch); err != nil {
+				l.cfg.Logger.Error("writing audit events", "err", err, "events", len(batch))
+			}
+		}
+		batch = batch[:0]
+		if l.cfg.Store != nil && l.cfg.Retention > 0 && l.cfg.Now().Sub(lastPrune) > time.Minute {
 			lastPrune = l.cfg.Now()
 			if _, err := l.cfg.Store.DeleteAuditEventsBefore(context.Background(), lastPrune.Add(-l.cfg.Retention)); err != nil {
 				l.cfg.Logger.Error("pruning audit events", "err", err)
 			}
 		}
-		return closed
 	}
 	for {
 		select {
-		case <-l.kick:
-			if write() {
+		case ev, ok := <-l.ch:
+			if !ok {
+				write()
 				return
+			}
+			batch = append(batch, ev)
+			if len(batch) >= maxBatch {
+				write()
 			}
 		case <-t.C:
 			write()
 		case c := <-l.flushc:
+			// Drain what is already queued, then write.
+			for {
+				select {
+				case ev, ok := <-l.ch:
+					if ok {
+						batch = append(batch, ev)
+						if len(batch) >= maxBatch {
+							write()
+						}
+						continue
+					}
+				default:
+				}
+				break
+			}
 			write()
 			close(c)
-		}
-	}
-}
-
-// writeBatch writes events to the JSON lines and the store.
-func (l *Log) writeBatch(batch []Event) {
-	if l.cfg.JSONLines != nil {
-		for _, ev := range batch {
-			b, _ := json.Marshal(ev)
-			l.cfg.JSONLines.Write(append(b, '\n'))
-		}
-	}
-	if l.cfg.Store != nil {
-		if err := l.cfg.Store.InsertAuditEvents(context.Background(), batch); err != nil {
-			l.cfg.Logger.Error("writing audit events", "err", err, "events", len(batch))
 		}
 	}
 }

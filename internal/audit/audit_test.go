@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -69,109 +68,6 @@ func TestLogBatchesAndFlushes(t *testing.T) {
 	last := strings.Split(strings.TrimSpace(lines.String()), "\n")[1000]
 	if err := json.Unmarshal([]byte(last), &ev); err != nil || ev.RequestID != "last" {
 		t.Errorf("last line %q: %v", last, err)
-	}
-}
-
-// stored waits up to 5 s for st to hold n events and reports how many it
-// holds.
-func (m *memStore) stored(n int) int {
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-		m.mu.Lock()
-		got := len(m.evs)
-		m.mu.Unlock()
-		if got >= n || time.Now().After(deadline) {
-			return got
-		}
-	}
-}
-
-// TestLogWritesWithoutFlush: recorded events reach the store by
-// themselves, after the flush interval or as soon as a batch is full,
-// and not one by one.
-func TestLogWritesWithoutFlush(t *testing.T) {
-	t.Run("interval", func(t *testing.T) {
-		st := &memStore{}
-		l := start(Config{Store: st, Logger: slog.Default(), Now: time.Now}, 20*time.Millisecond)
-		defer l.Close()
-		for range 3 {
-			l.Record(Event{RequestID: "r"})
-		}
-		if got := st.stored(3); got != 3 {
-			t.Fatalf("%d events stored without Flush, want 3", got)
-		}
-	})
-	t.Run("full batch", func(t *testing.T) {
-		st := &memStore{}
-		l := start(Config{Store: st, Logger: slog.Default(), Now: time.Now}, time.Hour)
-		defer l.Close()
-		for range maxBatch - 1 {
-			l.Record(Event{RequestID: "r"})
-		}
-		time.Sleep(100 * time.Millisecond)
-		if got := st.stored(0); got != 0 {
-			t.Fatalf("%d events stored before a batch was full and before the interval, want 0", got)
-		}
-		l.Record(Event{RequestID: "r"})
-		if got := st.stored(maxBatch); got != maxBatch {
-			t.Fatalf("%d events stored once a batch was full, want %d", got, maxBatch)
-		}
-		if st.batches != 1 {
-			t.Errorf("%d batches, want 1", st.batches)
-		}
-	})
-}
-
-// blockingStore holds the first InsertAuditEvents until release is closed.
-type blockingStore struct {
-	memStore
-	entered chan struct{}
-	release chan struct{}
-	once    sync.Once
-}
-
-func (b *blockingStore) InsertAuditEvents(ctx context.Context, evs []Event) error {
-	b.once.Do(func() {
-		close(b.entered)
-		<-b.release
-	})
-	return b.memStore.InsertAuditEvents(ctx, evs)
-}
-
-// TestLogQueueFull: while the store is stuck, up to queueSize events wait
-// and are written once it is back; past that an event is logged (with its
-// request ID, never blocking the request) instead of queued.
-func TestLogQueueFull(t *testing.T) {
-	st := &blockingStore{entered: make(chan struct{}), release: make(chan struct{})}
-	var logged bytes.Buffer
-	var mu sync.Mutex
-	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return logged.Write(p)
-	}), nil))
-	l := start(Config{Store: st, Logger: logger, Now: time.Now}, time.Hour)
-	for range maxBatch {
-		l.Record(Event{RequestID: "first"})
-	}
-	<-st.entered // the writer holds the first batch, stuck in the store
-	for range queueSize {
-		l.Record(Event{RequestID: "queued"})
-	}
-	l.Record(Event{RequestID: "overflow"})
-	mu.Lock()
-	if !strings.Contains(logged.String(), "audit queue full") || !strings.Contains(logged.String(), "overflow") {
-		t.Errorf("log %q: want the overflowing event's request ID", logged.String())
-	}
-	mu.Unlock()
-	close(st.release)
-	l.Close()
-	if got := st.stored(maxBatch + queueSize); got != maxBatch+queueSize {
-		t.Errorf("%d events stored, want %d", got, maxBatch+queueSize)
-	}
-	for _, e := range st.evs {
-		if e.RequestID == "overflow" {
-			t.Fatal("the overflowing event was stored")
-		}
 	}
 }
 
