@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"image/png"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/fnurl/fnurl/internal/metrics"
 )
 
 func TestParseStat(t *testing.T) {
@@ -226,6 +229,13 @@ func TestReport(t *testing.T) {
 	// url-iam's p50 is 2× the floor's in both repetitions.
 	add("floor", true, 0, 100*time.Microsecond, 5000, 0)
 	add("floor", true, 1, 150*time.Microsecond, 4000, 0)
+	// url-iam's server reports its own time: request phase 10-20 µs,
+	// response 20-30 µs, in both repetitions.
+	le := []float64{1e-5, 2e-5, 3e-5, math.Inf(1)}
+	for _, p := range r.phases[key{"url-iam", 1}] {
+		p.own = overhead{{le: le, cum: []float64{0, 4, 4, 4}, sum: 60e-6, n: 4}, {le: le, cum: []float64{0, 0, 2, 2}, sum: 50e-6, n: 2}}
+		p.hasOwn = true
+	}
 	s, ok := r.summary("url-iam", 1)
 	if !ok {
 		t.Fatal("no url-iam summary")
@@ -241,7 +251,8 @@ func TestReport(t *testing.T) {
 		"AWS_IAM URL, hello function, c=1: p50 ≤ 4× hello-server p50 | 3.75× (median of per-repetition ratios) | yes",
 		"0.5× RIE's p50 (RIE: 638 µs, issue's figure) | 250 µs = 0.39× 638 µs | yes", "| url-none | 1 | 2600 | 235 | 470 |", "not measured by this command",
 		"AWS_IAM p50 ≤ 1.05× NONE p50 (c=1), echo function | 1.062× | no", "AWS_IAM p50 ≤ 1.05× NONE p50 (c=1), hello function | 1.075× | no",
-		"| ≤ 2 MB server-side per warm execution environment | ≤ 0.25 MB (upper bound) | yes |", "| ≤ 30 MB RSS idle | 15.0 MB when started"} {
+		"| ≤ 2 MB server-side per warm execution environment | ≤ 0.25 MB (upper bound) | yes |", "| ≤ 30 MB RSS idle | 15.0 MB when started",
+		"## The server's own time per warm invocation", "| url-iam | 1 | 15.0 | 25.0 | 40.0 | 250 |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}
@@ -438,5 +449,60 @@ func TestFloorParse(t *testing.T) {
 				t.Errorf("%q left unread", rest)
 			}
 		})
+	}
+}
+
+// TestParseOverhead reads the server's overhead histogram as the metrics
+// package writes it, takes the difference of two scrapes and estimates
+// the medians.
+func TestParseOverhead(t *testing.T) {
+	reg := metrics.NewRegistry()
+	other := reg.NewHistogramVec("fnurl_request_duration_seconds", "", metrics.DefaultBuckets, "service")
+	h := reg.NewHistogramVec("fnurl_invocation_overhead_seconds", "", []float64{.00001, .00002, .00003, .0001}, "phase")
+	scrape := func() overhead {
+		t.Helper()
+		var b bytes.Buffer
+		reg.WriteText(&b)
+		o, err := parseOverhead(&b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	other.Observe(.001, "lambda-url")
+	h.Observe(.000015, "request") // before the first scrape: not counted
+	before := scrape()
+	if before[0].n != 1 || before[1].n != 0 {
+		t.Fatalf("first scrape: %+v", before)
+	}
+	for _, us := range []float64{15, 25, 25, 35} {
+		h.Observe(us/1e6, "request")
+	}
+	h.Observe(.000005, "response")
+	h.Observe(.000005, "response")
+	d := scrape().sub(before)
+	if d[0].n != 4 || d[1].n != 2 || math.Abs(d[0].sum-100e-6) > 1e-12 {
+		t.Fatalf("difference: %+v", d)
+	}
+	// Request: ranks 1 in (10, 20], 2 in (20, 30]: the median (rank 2)
+	// is halfway through (20, 30]. Response: both in (0, 10].
+	for i, want := range []float64{25, 5} {
+		got, ok := d[i].median()
+		if !ok || math.Abs(got-want) > 1e-9 {
+			t.Errorf("%s median = %v, %v; want %v µs", ownPhases[i], got, ok, want)
+		}
+	}
+	// Repetitions add up; a median in the +Inf bucket is not estimated.
+	if s := d.add(d); s[0].n != 8 || s[0].cum[1] != 2 {
+		t.Errorf("sum of two: %+v", s[0])
+	}
+	h.Observe(5, "response")
+	h.Observe(5, "response")
+	h.Observe(5, "response")
+	if _, ok := scrape().sub(before)[1].median(); ok {
+		t.Error("a median in the +Inf bucket was estimated")
+	}
+	if _, err := parseOverhead(strings.NewReader(`fnurl_invocation_overhead_seconds_sum{phase="request"} x` + "\n")); err == nil {
+		t.Error("a malformed value parsed")
 	}
 }

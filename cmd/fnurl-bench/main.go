@@ -625,7 +625,15 @@ func (b *bench) targets() ([]*target, error) {
 // function processes around it.
 func (b *bench) phase(ctx context.Context, t *target, c int, d time.Duration) (*phaseResult, error) {
 	var srvBefore, fnBefore usageSet
+	// A fnurl server's own time per invocation, from its metrics: scraped
+	// before the CPU snapshots, after them at the end.
+	own := t.function && t.server != nil && (t.server == b.fnurl || t.server == b.fnurlB)
+	var ownBefore overhead
+	var ownErr error
 	begin := func() {
+		if own {
+			ownBefore, ownErr = scrapeOverhead(t.server.endpoint)
+		}
 		srvBefore = snapshot([]int{t.server.pid()})
 		fnBefore = snapshot(children(t.server.pid()))
 	}
@@ -650,6 +658,15 @@ func (b *bench) phase(ctx context.Context, t *target, c int, d time.Duration) (*
 	p.srvTicks, p.srvCtx, _ = delta(srvBefore, srvAfter)
 	p.fnTicks, p.fnCtx, _ = delta(fnBefore, fnAfter)
 	p.fnProcs = len(fnPids)
+	if own && ownErr == nil {
+		after, err := scrapeOverhead(t.server.endpoint)
+		if err != nil {
+			return nil, err
+		}
+		p.own, p.hasOwn = after.sub(ownBefore), true
+	} else if ownErr != nil {
+		return nil, ownErr
+	}
 	return p, ctx.Err()
 }
 

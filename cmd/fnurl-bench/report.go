@@ -21,6 +21,9 @@ type phaseResult struct {
 	srvTicks, srvCtx int64
 	fnTicks, fnCtx   int64
 	fnProcs          int
+
+	own    overhead // a fnurl server's own time in the phase's invocations
+	hasOwn bool
 }
 
 func newPhaseResult(t *target, c int, l load) *phaseResult {
@@ -141,6 +144,8 @@ type summary struct {
 	errMsg              string
 	fnProcs             int
 	hasHello, hasFnProc bool
+	ownReq, ownResp     float64 // µs: a fnurl server's own time per warm invocation (medians)
+	hasOwn              bool
 }
 
 func (r *results) summary(target string, c int) (summary, bool) {
@@ -155,7 +160,11 @@ func (r *results) summary(target string, c int) (summary, bool) {
 	}
 	var rps, p50, p99, rr, pr []float64
 	var srvT, fnT, srvC, fnC int64
+	var own overhead
 	for _, p := range ps {
+		if p.hasOwn {
+			own = own.add(p.own)
+		}
 		rps = append(rps, p.rps())
 		p50 = append(p50, us(p.p50))
 		p99 = append(p99, us(p.p99))
@@ -175,6 +184,11 @@ func (r *results) summary(target string, c int) (summary, bool) {
 		s.fnProcs = max(s.fnProcs, p.fnProcs)
 	}
 	s.rps, s.p50, s.p99 = median(rps), median(p50), median(p99)
+	if req, ok := own[0].median(); ok {
+		if resp, ok := own[1].median(); ok {
+			s.ownReq, s.ownResp, s.hasOwn = req, resp, true
+		}
+	}
 	if len(rr) > 0 {
 		s.hasHello = true
 		s.rpsRatio, s.p50Ratio = median(rr), median(pr)
@@ -361,6 +375,8 @@ func (r *results) markdown() string {
 		b.WriteString("\n")
 	}
 
+	b.WriteString(r.ownMarkdown())
+
 	fmt.Fprintf(&b, "\n## Memory\n\n")
 	fmt.Fprintf(&b, "- fnurl server RSS when started, idle: %.1f MB; after the setup (a 3 MB function upload among it): %.1f MB (hello server: %.1f MB)\n",
 		mb(r.startRSS), mb(r.idleRSS), mb(r.helloRSS))
@@ -387,6 +403,32 @@ func (r *results) markdown() string {
 	return b.String()
 }
 
+// ownMarkdown reports a fnurl server's own time per warm invocation, from
+// its fnurl_invocation_overhead_seconds histogram, beside the p50 the
+// client saw: what is left is the function's, its runtime's and the
+// kernel's (loopback TCP, wake-ups), and the client's.
+func (r *results) ownMarkdown() string {
+	var b strings.Builder
+	for _, c := range r.cfg.conc {
+		for _, t := range r.order {
+			s, ok := r.summary(t, c)
+			if !ok || !s.hasOwn {
+				continue
+			}
+			if b.Len() == 0 {
+				b.WriteString("\n## The server's own time per warm invocation\n\n" +
+					"Medians over all repetitions from the server's `fnurl_invocation_overhead_seconds` histogram (scraped from `/metrics` around each " +
+					"repetition; interpolated within its buckets of 10 µs): request is from the request's head read to the event written to the function's runtime (including any wait for " +
+					"the runtime's next `GET /next`), response from the runtime's answer read to the response written. " +
+					"The rest of a request's time is the function's and its runtime's, the kernel's (loopback TCP, waking threads) and the client's.\n\n" +
+					"| target | c | request µs | response µs | both µs | p50 µs |\n|---|---:|---:|---:|---:|---:|\n")
+			}
+			fmt.Fprintf(&b, "| %s | %d | %.1f | %.1f | %.1f | %.0f |\n", t, c, s.ownReq, s.ownResp, s.ownReq+s.ownResp, s.p50)
+		}
+	}
+	return b.String()
+}
+
 // compareMarkdown sets each target of the second server (-compare) beside
 // the same target of the first, as medians of per-repetition ratios.
 func (r *results) compareMarkdown() string {
@@ -405,11 +447,17 @@ func (r *results) compareMarkdown() string {
 			}
 			if b.Len() == 0 {
 				b.WriteString("\n## A/B: this checkout (A) against the -compare binary (B)\n\n" +
-					"| target | c | p50 A ÷ B | req/s A | req/s B | server CPU µs/req A | B | function CPU µs/req A | B | server ctx sw/req A | B |\n" +
-					"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+					"| target | c | p50 A ÷ B | req/s A | req/s B | server CPU µs/req A | B | function CPU µs/req A | B | server ctx sw/req A | B | server's own µs/inv A | B |\n" +
+					"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 			}
-			fmt.Fprintf(&b, "| %s | %d | %.2f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.1f | %.1f |\n",
-				base, c, p50, a.rps, bs.rps, a.srvCPU, bs.srvCPU, a.fnCPU, bs.fnCPU, a.srvCtx, bs.srvCtx)
+			own := func(s summary) string {
+				if !s.hasOwn {
+					return "–"
+				}
+				return fmt.Sprintf("%.1f", s.ownReq+s.ownResp)
+			}
+			fmt.Fprintf(&b, "| %s | %d | %.2f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.1f | %.1f | %s | %s |\n",
+				base, c, p50, a.rps, bs.rps, a.srvCPU, bs.srvCPU, a.fnCPU, bs.fnCPU, a.srvCtx, bs.srvCtx, own(a), own(bs))
 		}
 	}
 	return b.String()

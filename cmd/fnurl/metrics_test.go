@@ -148,17 +148,42 @@ func TestInvocationMetrics(t *testing.T) {
 	for range 3 {
 		must(lc.Invoke(ctx, &lambdasdk.InvokeInput{FunctionName: aws.String("m")}))
 	}
+	// Two invocations through a function URL, warm too.
+	u := aws.ToString(must(lc.CreateFunctionUrlConfig(ctx, &lambdasdk.CreateFunctionUrlConfigInput{FunctionName: aws.String("m"),
+		AuthType: types.FunctionUrlAuthTypeNone})).FunctionUrl)
+	must(lc.AddPermission(ctx, &lambdasdk.AddPermissionInput{FunctionName: aws.String("m"), StatementId: aws.String("public"),
+		Action: aws.String("lambda:InvokeFunctionUrl"), Principal: aws.String("*"), FunctionUrlAuthType: types.FunctionUrlAuthTypeNone}))
+	for range 2 {
+		resp := must(http.Get(u))
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %s", u, resp.StatusCode, b)
+		}
+	}
 	must(lc.PutFunctionConcurrency(ctx, &lambdasdk.PutFunctionConcurrencyInput{FunctionName: aws.String("m"), ReservedConcurrentExecutions: aws.Int32(0)}))
 	if _, err := lc.Invoke(ctx, &lambdasdk.InvokeInput{FunctionName: aws.String("m")}); apiCode(err) != "TooManyRequestsException" {
 		t.Errorf("reserved concurrency 0: %v", err)
 	}
-	waitMetrics(t, ts.Endpoint, []metricCheck{
+	scrape := waitMetrics(t, ts.Endpoint, []metricCheck{
 		{"fnurl_invocations_total", []string{`function="m"`, `start="cold"`, `outcome="ok"`}, 1},
-		{"fnurl_invocations_total", []string{`function="m"`, `start="warm"`, `outcome="ok"`}, 2},
-		{"fnurl_invocation_duration_seconds_count", []string{`function="m"`}, 3},
+		{"fnurl_invocations_total", []string{`function="m"`, `start="warm"`, `outcome="ok"`}, 4},
+		{"fnurl_invocation_duration_seconds_count", []string{`function="m"`}, 5},
 		{"fnurl_execution_environments", []string{`function="m"`}, 1},
 		{"fnurl_requests_total", []string{`action="lambda:InvokeFunction"`, `status="429"`, `error="TooManyRequestsException"`}, 1},
+		// The server's own time: warm invocations only, both phases.
+		{"fnurl_invocation_overhead_seconds_count", []string{`phase="request"`}, 4},
+		{"fnurl_invocation_overhead_seconds_count", []string{`phase="response"`}, 4},
 	})
+	for _, phase := range []string{"request", "response"} {
+		// Positive, and less than the whole of the invocations' time.
+		sum := metricValue(t, scrape, "fnurl_invocation_overhead_seconds_sum", `phase="`+phase+`"`)
+		total := metricValue(t, scrape, "fnurl_request_duration_seconds_sum", `service="lambda"`) +
+			metricValue(t, scrape, "fnurl_request_duration_seconds_sum", `service="lambda-url"`)
+		if sum <= 0 || sum >= total {
+			t.Errorf("fnurl_invocation_overhead_seconds_sum{phase=%q} = %v, want in (0, %v)", phase, sum, total)
+		}
+	}
 }
 
 // TestMaxEnvironments runs a server limited to one execution environment:

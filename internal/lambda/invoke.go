@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/fnurl/fnurl/internal/awserr"
 )
@@ -24,6 +25,31 @@ type Result struct {
 	FunctionError string        // "" or "Unhandled"
 	LogTail       []byte        // when asked for
 	Stream        io.ReadCloser // set when the function streamed its response; the caller closes it
+}
+
+// Timing is when a warm invocation's event reached the function's
+// runtime and when the runtime's answer came back, so that a server can
+// tell its own share of a request's time from the function's. A server
+// that wants it puts one in the request's context (WithTiming); an
+// Invoker fills it in when the invocation was answered by an environment
+// that was already running (a cold start's time is the environment's).
+type Timing struct {
+	Delivered time.Time // the event had been written to the runtime
+	Answered  time.Time // the answer had been read, or a stream had begun
+	Streamed  bool      // the answer is a stream, still flowing after Answered
+}
+
+type timingKey struct{}
+
+// WithTiming returns a context carrying t for the Invoker to fill in.
+func WithTiming(ctx context.Context, t *Timing) context.Context {
+	return context.WithValue(ctx, timingKey{}, t)
+}
+
+// TimingFrom returns the Timing carried by ctx, or nil.
+func TimingFrom(ctx context.Context) *Timing {
+	t, _ := ctx.Value(timingKey{}).(*Timing)
+	return t
 }
 
 // Invoker runs functions. It returns ErrTooManyRequests when the function

@@ -59,7 +59,9 @@ func (h *Handler) invoke(w http.ResponseWriter, r *http.Request) error {
 	if typ == "Event" {
 		inv.LogTail = false
 		go func() {
-			ctx := context.WithoutCancel(r.Context())
+			// Outliving the request, it must not fill in the request's
+			// timing (see lambda.Timing).
+			ctx := lambda.WithTiming(context.WithoutCancel(r.Context()), nil)
 			if res, err := h.Invoker.Invoke(ctx, inv); err == nil && res.Stream != nil {
 				io.Copy(io.Discard, res.Stream)
 				res.Stream.Close()

@@ -108,6 +108,11 @@ type Result struct {
 	// as it arrives. A mid-stream error reported in trailers ends it with a
 	// *StreamError. The reader must be closed.
 	Stream io.ReadCloser
+	// Delivered is when the event had been written to the runtime, and
+	// Answered when its answer had been read (a stream's: when it began):
+	// the time between is the function's and its runtime's, the rest of
+	// an invocation's the server's.
+	Delivered, Answered time.Time
 }
 
 // StreamError ends a stream whose runtime reported an error in the
@@ -131,6 +136,12 @@ type call struct {
 	inv  Invocation
 	done chan *Result // buffered 1
 	pw   *io.PipeWriter
+}
+
+// answer hands the runtime's answer to the invocation waiting for it.
+func (c *call) answer(r *Result) {
+	r.Answered = time.Now()
+	c.done <- r
 }
 
 // Server is the Runtime API of one execution environment.
@@ -268,8 +279,10 @@ func (s *Server) Invoke(ctx context.Context, inv Invocation) (*Result, error) {
 		}
 		delivered = true
 	}
+	sent := time.Now()
 	select {
 	case r := <-c.done:
+		r.Delivered = sent
 		return r, nil
 	case <-ctx.Done():
 		s.drop(c)
@@ -278,6 +291,7 @@ func (s *Server) Invoke(ctx context.Context, inv Invocation) (*Result, error) {
 		// An answer that raced the failure still counts.
 		select {
 		case r := <-c.done:
+			r.Delivered = sent
 			return r, nil
 		default:
 		}
@@ -366,19 +380,19 @@ func (s *Server) handleResponse(w http.ResponseWriter, r *http.Request, id strin
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxResponse+1))
 	if err != nil {
-		c.done <- &Result{Error: true, ErrorType: "Runtime.ResponseReadError",
-			Payload: ErrorJSON("Runtime.ResponseReadError", "Error while reading the function's response: "+err.Error())}
+		c.answer(&Result{Error: true, ErrorType: "Runtime.ResponseReadError",
+			Payload: ErrorJSON("Runtime.ResponseReadError", "Error while reading the function's response: "+err.Error())})
 		writeError(w, http.StatusBadRequest, "InvalidRequest", "Error reading the response body")
 		return
 	}
 	if len(body) > MaxResponse {
 		drain(r.Body)
 		msg := fmt.Sprintf("Response payload size exceeded maximum allowed payload size (%d bytes).", MaxResponse)
-		c.done <- &Result{Error: true, ErrorType: "Function.ResponseSizeTooLarge", Payload: ErrorJSON("Function.ResponseSizeTooLarge", msg)}
+		c.answer(&Result{Error: true, ErrorType: "Function.ResponseSizeTooLarge", Payload: ErrorJSON("Function.ResponseSizeTooLarge", msg)})
 		writeError(w, http.StatusRequestEntityTooLarge, "Function.ResponseSizeTooLarge", msg)
 		return
 	}
-	c.done <- &Result{Payload: body}
+	c.answer(&Result{Payload: body})
 	accepted(w)
 }
 
@@ -397,7 +411,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, c *call) {
 	if failed != nil {
 		pw.CloseWithError(failed)
 	}
-	c.done <- &Result{Stream: pr}
+	c.answer(&Result{Stream: pr})
 	_, err := io.CopyBuffer(pw, r.Body, make([]byte, 32<<10))
 	if err == nil {
 		if t := r.Trailer.Get(HeaderErrorType); t != "" {
@@ -446,7 +460,7 @@ func (s *Server) handleError(w http.ResponseWriter, r *http.Request, id string) 
 	if t == "" {
 		t = errorTypeOf(p)
 	}
-	c.done <- &Result{Error: true, ErrorType: t, Payload: p}
+	c.answer(&Result{Error: true, ErrorType: t, Payload: p})
 	accepted(w)
 }
 

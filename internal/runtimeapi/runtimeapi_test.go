@@ -73,6 +73,7 @@ func TestInvokeRoundTrip(t *testing.T) {
 		err error
 	}
 	done := make(chan out, 1)
+	began := time.Now()
 	go func() {
 		r, err := s.Invoke(context.Background(), Invocation{RequestID: "id-1", Payload: []byte(`{"a":1}`), Deadline: deadline,
 			FunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:f", TraceID: "Root=1", ClientContext: `{"c":1}`})
@@ -102,12 +103,22 @@ func TestInvokeRoundTrip(t *testing.T) {
 	if code, _ := rt.post("/invocation/wrong-id/response", strings.NewReader("x"), nil); code != http.StatusBadRequest {
 		t.Errorf("unknown id: %d, want 400", code)
 	}
+	posting := time.Now()
 	if code, b := rt.post("/invocation/id-1/response", strings.NewReader(`"ok"`), nil); code != http.StatusAccepted {
 		t.Errorf("response: %d %s, want 202", code, b)
 	}
 	o := <-done
+	returned := time.Now()
 	if o.err != nil || string(o.r.Payload) != `"ok"` || o.r.Error {
 		t.Fatalf("Invoke = %+v, %v", o.r, o.err)
+	}
+	// The event was delivered after Invoke began; the answer was read
+	// after it was posted; both before Invoke returned.
+	if d := o.r.Delivered; d.Before(began) || d.After(returned) {
+		t.Errorf("Delivered = %v, want between %v and %v", d, began, returned)
+	}
+	if a := o.r.Answered; a.Before(posting) || a.After(returned) {
+		t.Errorf("Answered = %v, want between %v and %v", a, posting, returned)
 	}
 	if code, _ := rt.post("/invocation/id-1/response", strings.NewReader(`"again"`), nil); code != http.StatusBadRequest {
 		t.Errorf("second answer: %d, want 400", code)

@@ -215,6 +215,9 @@ func (m *Manager) run(e *env, fn *Function, req Request, initDur time.Duration, 
 	res, err := e.api.Invoke(ctx, inv)
 	cancel()
 	resp := &Response{InitDuration: initDur}
+	if err == nil {
+		resp.Delivered, resp.Answered = res.Delivered, res.Answered
+	}
 	switch {
 	case err == nil && res.Stream != nil:
 		resp.Stream = res.Stream

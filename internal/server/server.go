@@ -261,6 +261,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.inFlight.Add(-1)
 	for p := s.peak.Load(); n > p && !s.peak.CompareAndSwap(p, n); p = s.peak.Load() {
 	}
+	began := time.Now() // monotonic, for the invocation overhead metric
 	start := s.cfg.Now()
 	id := awsproto.NewRequestID()
 	w.Header()[canonicalRequestID] = []string{id} // Set, without canonicalising the name on every request
@@ -269,9 +270,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	entry.Update(func(ev *audit.Event) {
 		ev.Time, ev.RequestID, ev.SourceIP, ev.UserAgent = start.UTC(), id, remoteIP(r), r.UserAgent()
 	})
+	info := &requestInfo{}
+	ctx = lambda.WithTiming(ctx, &info.timing)
 	r = r.WithContext(ctx)
 	rec := &recorder{ResponseWriter: w}
-	info := &requestInfo{}
 
 	defer func() {
 		if v := recover(); v != nil {
@@ -286,7 +288,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// A response written in full goes to the client now rather than
 		// when ServeHTTP returns, so that the access log, the audit event
 		// and the metrics below are not part of its latency.
-		rec.flushComplete(r)
+		var written time.Time
+		if rec.flushComplete(r) {
+			written = time.Now()
+		}
+		s.m.observeOverhead(began, written, &info.timing)
 		if !entry.Suppressed() {
 			s.accessLog(r, rec, info, start)
 		}
@@ -302,6 +308,7 @@ type requestInfo struct {
 	service   string
 	principal *iam.Principal
 	errCode   string
+	timing    lambda.Timing // filled in by a warm invocation
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, info *requestInfo) {
@@ -612,23 +619,26 @@ func (r *recorder) Write(b []byte) (int, error) {
 }
 
 // flushComplete flushes a response whose body has been written in full,
-// as its Content-Length says. Any other response is left to net/http,
-// which decides between Content-Length and chunked encoding when the
-// handler returns; flushing it here would force chunked encoding.
-func (r *recorder) flushComplete(req *http.Request) {
+// as its Content-Length says, and reports whether it did. Any other
+// response is left to net/http, which decides between Content-Length and
+// chunked encoding when the handler returns; flushing it here would force
+// chunked encoding.
+func (r *recorder) flushComplete(req *http.Request) bool {
 	if !r.wrote || req.Method == http.MethodHead {
-		return
+		return false
 	}
 	cl := r.Header().Get("Content-Length")
 	if cl == "" {
-		return
+		return false
 	}
 	if n, err := strconv.ParseInt(cl, 10, 64); err != nil || n != r.bytes {
-		return
+		return false
 	}
-	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+	f, ok := r.ResponseWriter.(http.Flusher)
+	if ok {
 		f.Flush()
 	}
+	return ok
 }
 
 // Unwrap lets http.ResponseController reach the connection.
