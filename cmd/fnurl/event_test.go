@@ -232,4 +232,21 @@ func TestStreamingURL(t *testing.T) {
 	if allAt-firstAt < time.Second {
 		t.Errorf("first chunk at %v, end at %v: the response was not streamed", firstAt, allAt)
 	}
+
+	// A warm streamed invocation counts the server's time before the
+	// event, not after the answer: the response outlives it.
+	req, _ = http.NewRequest("GET", url+"?wait=1ms", nil)
+	v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: id, SecretAccessKey: secret}, req, hex.EncodeToString(sum[:]), "lambda", "us-east-1", time.Now())
+	resp2, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := io.ReadAll(resp2.Body); string(b) != "first\nsecond\n" {
+		t.Errorf("second stream = %q", b)
+	}
+	resp2.Body.Close()
+	waitMetrics(t, ts.Endpoint, []metricCheck{
+		{"fnurl_invocation_overhead_seconds_count", []string{`phase="request"`}, 1},
+		{"fnurl_invocation_overhead_seconds_count", []string{`phase="response"`}, 0},
+	})
 }
