@@ -13,8 +13,8 @@ import (
 )
 
 // The phases of a fnurl server's fnurl_invocation_overhead_seconds
-// histogram: request (head read to event written) and response (answer
-// read to response written).
+// histogram: request (head read to the event's write) and response
+// (answer read to the response's write).
 var ownPhases = [2]string{"request", "response"}
 
 // overhead is what a fnurl server's /metrics says of its own time in warm

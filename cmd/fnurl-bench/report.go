@@ -418,9 +418,9 @@ func (r *results) ownMarkdown() string {
 			if b.Len() == 0 {
 				b.WriteString("\n## The server's own time per warm invocation\n\n" +
 					"Medians over all repetitions from the server's `fnurl_invocation_overhead_seconds` histogram (scraped from `/metrics` around each " +
-					"repetition; interpolated within its buckets of 10 µs): request is from the request's head read to the event written to the function's runtime (including any wait for " +
-					"the runtime's next `GET /next`), response from the runtime's answer read to the response written. " +
-					"The rest of a request's time is the function's and its runtime's, the kernel's (loopback TCP, waking threads) and the client's.\n\n" +
+					"repetition; interpolated within its buckets of 10 µs): request is from the request's head read to the event's write to the function's runtime (including any wait for " +
+					"the runtime's next `GET /next`), response from the runtime's answer read to the response's write. " +
+					"The rest of a request's time is the function's and its runtime's, the kernel's (those writes and the reads, loopback TCP, waking threads) and the client's.\n\n" +
 					"| target | c | request µs | response µs | both µs | p50 µs |\n|---|---:|---:|---:|---:|---:|\n")
 			}
 			fmt.Fprintf(&b, "| %s | %d | %.1f | %.1f | %.1f | %.0f |\n", t, c, s.ownReq, s.ownResp, s.ownReq+s.ownResp, s.p50)

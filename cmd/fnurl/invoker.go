@@ -153,8 +153,8 @@ func (i *invoker) Invoke(ctx context.Context, inv *lambda.Invocation) (*lambda.R
 	case err != nil:
 		return nil, err
 	}
-	if t := lambda.TimingFrom(ctx); t != nil && res.InitDuration == 0 && !res.Delivered.IsZero() {
-		t.Delivered, t.Answered, t.Streamed = res.Delivered, res.Answered, res.Stream != nil
+	if t := lambda.TimingFrom(ctx); t != nil && res.InitDuration == 0 && !res.Dispatched.IsZero() {
+		t.Dispatched, t.Answered, t.Streamed = res.Dispatched, res.Answered, res.Stream != nil
 	}
 	return &lambda.Result{Payload: res.Payload, FunctionError: res.FunctionError, LogTail: res.LogTail, Stream: res.Stream}, nil
 }

@@ -27,16 +27,16 @@ type Result struct {
 	Stream        io.ReadCloser // set when the function streamed its response; the caller closes it
 }
 
-// Timing is when a warm invocation's event reached the function's
+// Timing is when a warm invocation's event was sent to the function's
 // runtime and when the runtime's answer came back, so that a server can
 // tell its own share of a request's time from the function's. A server
 // that wants it puts one in the request's context (WithTiming); an
 // Invoker fills it in when the invocation was answered by an environment
 // that was already running (a cold start's time is the environment's).
 type Timing struct {
-	Delivered time.Time // the event had been written to the runtime
-	Answered  time.Time // the answer had been read, or a stream had begun
-	Streamed  bool      // the answer is a stream, still flowing after Answered
+	Dispatched time.Time // the event was about to be written to the runtime
+	Answered   time.Time // the answer had been read, or a stream had begun
+	Streamed   bool      // the answer is a stream, still flowing after Answered
 }
 
 type timingKey struct{}

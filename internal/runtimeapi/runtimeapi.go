@@ -108,11 +108,11 @@ type Result struct {
 	// as it arrives. A mid-stream error reported in trailers ends it with a
 	// *StreamError. The reader must be closed.
 	Stream io.ReadCloser
-	// Delivered is when the event had been written to the runtime, and
-	// Answered when its answer had been read (a stream's: when it began):
-	// the time between is the function's and its runtime's, the rest of
-	// an invocation's the server's.
-	Delivered, Answered time.Time
+	// Dispatched is when the event was about to be written to the
+	// runtime, and Answered when the runtime's answer had been read (a
+	// stream's: when it began). Between them are the function's time, its
+	// runtime's and the network's; before and after, the server's.
+	Dispatched, Answered time.Time
 }
 
 // StreamError ends a stream whose runtime reported an error in the
@@ -243,6 +243,7 @@ func (s *Server) err() error {
 // streamed answer it returns as soon as the stream starts.
 func (s *Server) Invoke(ctx context.Context, inv Invocation) (*Result, error) {
 	c := &call{inv: inv, done: make(chan *Result, 1)}
+	var dispatched time.Time
 	for delivered := false; !delivered; {
 		s.mu.Lock()
 		if s.failErr != nil {
@@ -272,6 +273,7 @@ func (s *Server) Invoke(ctx context.Context, inv Invocation) (*Result, error) {
 		// The answer to the runtime's GET /next is written here, on the
 		// caller's goroutine. A connection that cannot take it is closed
 		// and the invocation goes to the next runtime that asks.
+		dispatched = time.Now()
 		if err := cn.writeNext(&c.inv); err != nil {
 			cn.nc.Close()
 			s.drop(c)
@@ -279,10 +281,9 @@ func (s *Server) Invoke(ctx context.Context, inv Invocation) (*Result, error) {
 		}
 		delivered = true
 	}
-	sent := time.Now()
 	select {
 	case r := <-c.done:
-		r.Delivered = sent
+		r.Dispatched = dispatched
 		return r, nil
 	case <-ctx.Done():
 		s.drop(c)
@@ -291,7 +292,7 @@ func (s *Server) Invoke(ctx context.Context, inv Invocation) (*Result, error) {
 		// An answer that raced the failure still counts.
 		select {
 		case r := <-c.done:
-			r.Delivered = sent
+			r.Dispatched = dispatched
 			return r, nil
 		default:
 		}

@@ -114,8 +114,8 @@ func TestInvokeRoundTrip(t *testing.T) {
 	}
 	// The event was delivered after Invoke began; the answer was read
 	// after it was posted; both before Invoke returned.
-	if d := o.r.Delivered; d.Before(began) || d.After(returned) {
-		t.Errorf("Delivered = %v, want between %v and %v", d, began, returned)
+	if d := o.r.Dispatched; d.Before(began) || d.After(returned) {
+		t.Errorf("Dispatched = %v, want between %v and %v", d, began, returned)
 	}
 	if a := o.r.Answered; a.Before(posting) || a.After(returned) {
 		t.Errorf("Answered = %v, want between %v and %v", a, posting, returned)

@@ -216,7 +216,7 @@ func (m *Manager) run(e *env, fn *Function, req Request, initDur time.Duration, 
 	cancel()
 	resp := &Response{InitDuration: initDur}
 	if err == nil {
-		resp.Delivered, resp.Answered = res.Delivered, res.Answered
+		resp.Dispatched, resp.Answered = res.Dispatched, res.Answered
 	}
 	switch {
 	case err == nil && res.Stream != nil:

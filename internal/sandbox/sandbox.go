@@ -102,10 +102,10 @@ type Response struct {
 	// A function error reported mid-stream ends it with a
 	// *runtimeapi.StreamError; a timeout or crash with an error too.
 	Stream io.ReadCloser
-	// Delivered and Answered are when the event reached the function's
-	// runtime and when its answer came back (see runtimeapi.Result); zero
-	// when it did not answer (a timeout, a crash).
-	Delivered, Answered time.Time
+	// Dispatched and Answered are when the event was about to be written
+	// to the function's runtime and when its answer had been read (see
+	// runtimeapi.Result); zero when it did not answer (a timeout, a crash).
+	Dispatched, Answered time.Time
 }
 
 // LogEvent is one captured log line.

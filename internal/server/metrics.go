@@ -31,7 +31,7 @@ func newServerMetrics(r *metrics.Registry) serverMetrics {
 		authFailure: r.NewCounterVec("fnurl_authentication_failures_total", "Requests refused before authorization, by AWS error code.", "service", "error"),
 		duration:    r.NewHistogramVec("fnurl_request_duration_seconds", "Time to answer a request, by service.", metrics.DefaultBuckets, "service"),
 		overhead: r.NewHistogramVec("fnurl_invocation_overhead_seconds",
-			"The server's own time in a warm invocation (function URL or Invoke), by phase: request (from the request's head to the event written to the runtime) and response (from the runtime's answer read to the response written).",
+			"The server's own time in a warm invocation (function URL or Invoke), by phase: request (from the request's head read to the event's write to the runtime) and response (from the runtime's answer read to the response's write).",
 			overheadBuckets, "phase"),
 	}
 }
@@ -51,15 +51,18 @@ func (m serverMetrics) observe(ev audit.Event) {
 }
 
 // observeOverhead records the server's own time in a warm invocation:
-// from began (the request's head read) to the event's delivery, and, when
-// the whole response was written at written (not a stream, not a
-// response left to net/http to frame), from the answer to then.
-func (m serverMetrics) observeOverhead(began, written time.Time, t *lambda.Timing) {
-	if t.Delivered.IsZero() {
+// from began (the request's head read) to the event's write, and, when
+// the whole response was written at once from writing (not a stream, not
+// a response left to net/http to frame), from the answer to then. The
+// writes themselves are left out: a loopback write runs the receiver's
+// side of TCP and may hand the CPU to the woken reader before it returns,
+// so its duration can hold another process's work.
+func (m serverMetrics) observeOverhead(began, writing time.Time, t *lambda.Timing) {
+	if t.Dispatched.IsZero() {
 		return // not a warm invocation
 	}
-	m.overhead.Observe(t.Delivered.Sub(began).Seconds(), "request")
-	if !written.IsZero() && !t.Streamed {
-		m.overhead.Observe(written.Sub(t.Answered).Seconds(), "response")
+	m.overhead.Observe(t.Dispatched.Sub(began).Seconds(), "request")
+	if !writing.IsZero() && !t.Streamed {
+		m.overhead.Observe(writing.Sub(t.Answered).Seconds(), "response")
 	}
 }

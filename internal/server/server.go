@@ -288,11 +288,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// A response written in full goes to the client now rather than
 		// when ServeHTTP returns, so that the access log, the audit event
 		// and the metrics below are not part of its latency.
-		var written time.Time
-		if rec.flushComplete(r) {
-			written = time.Now()
-		}
-		s.m.observeOverhead(began, written, &info.timing)
+		s.m.observeOverhead(began, rec.flushComplete(r), &info.timing)
 		if !entry.Suppressed() {
 			s.accessLog(r, rec, info, start)
 		}
@@ -619,26 +615,28 @@ func (r *recorder) Write(b []byte) (int, error) {
 }
 
 // flushComplete flushes a response whose body has been written in full,
-// as its Content-Length says, and reports whether it did. Any other
-// response is left to net/http, which decides between Content-Length and
-// chunked encoding when the handler returns; flushing it here would force
-// chunked encoding.
-func (r *recorder) flushComplete(req *http.Request) bool {
+// as its Content-Length says, and returns when it began to (zero when it
+// did not). Any other response is left to net/http, which decides between
+// Content-Length and chunked encoding when the handler returns; flushing
+// it here would force chunked encoding.
+func (r *recorder) flushComplete(req *http.Request) time.Time {
 	if !r.wrote || req.Method == http.MethodHead {
-		return false
+		return time.Time{}
 	}
 	cl := r.Header().Get("Content-Length")
 	if cl == "" {
-		return false
+		return time.Time{}
 	}
 	if n, err := strconv.ParseInt(cl, 10, 64); err != nil || n != r.bytes {
-		return false
+		return time.Time{}
 	}
 	f, ok := r.ResponseWriter.(http.Flusher)
-	if ok {
-		f.Flush()
+	if !ok {
+		return time.Time{}
 	}
-	return ok
+	t := time.Now()
+	f.Flush()
+	return t
 }
 
 // Unwrap lets http.ResponseController reach the connection.
