@@ -480,7 +480,7 @@ func TestParseOverhead(t *testing.T) {
 	}
 	h.Observe(.000005, "response")
 	h.Observe(.000005, "response")
-	d := scrape().sub(before)
+	d := scrape().plus(before, -1)
 	if d[0].n != 4 || d[1].n != 2 || math.Abs(d[0].sum-100e-6) > 1e-12 {
 		t.Fatalf("difference: %+v", d)
 	}
@@ -493,13 +493,13 @@ func TestParseOverhead(t *testing.T) {
 		}
 	}
 	// Repetitions add up; a median in the +Inf bucket is not estimated.
-	if s := d.add(d); s[0].n != 8 || s[0].cum[1] != 2 {
+	if s := d.plus(d, 1); s[0].n != 8 || s[0].cum[1] != 2 {
 		t.Errorf("sum of two: %+v", s[0])
 	}
 	h.Observe(5, "response")
 	h.Observe(5, "response")
 	h.Observe(5, "response")
-	if _, ok := scrape().sub(before)[1].median(); ok {
+	if _, ok := scrape().plus(before, -1)[1].median(); ok {
 		t.Error("a median in the +Inf bucket was estimated")
 	}
 	if _, err := parseOverhead(strings.NewReader(`fnurl_invocation_overhead_seconds_sum{phase="request"} x` + "\n")); err == nil {

@@ -663,7 +663,7 @@ func (b *bench) phase(ctx context.Context, t *target, c int, d time.Duration) (*
 		if err != nil {
 			return nil, err
 		}
-		p.own, p.hasOwn = after.sub(ownBefore), true
+		p.own, p.hasOwn = after.plus(ownBefore, -1), true
 	} else if ownErr != nil {
 		return nil, ownErr
 	}

@@ -28,43 +28,24 @@ type histogram struct {
 	sum, n float64
 }
 
-// sub returns o - p: the invocations between two scrapes. A phase absent
-// from p (not yet observed then) counts from zero.
-func (o overhead) sub(p overhead) overhead {
-	var d overhead
+// plus returns o + k·p, phase by phase and bucket by bucket: with k = -1
+// the invocations between two scrapes (p the earlier), with k = 1 the sum
+// of two repetitions. A phase absent from one side counts as zero.
+func (o overhead) plus(p overhead, k float64) overhead {
 	for i := range o {
-		d[i] = o[i].sub(p[i])
+		o[i] = o[i].plus(p[i], k)
 	}
-	return d
+	return o
 }
 
-func (h histogram) sub(p histogram) histogram {
-	d := histogram{le: h.le, cum: slices.Clone(h.cum), sum: h.sum - p.sum, n: h.n - p.n}
-	for i, le := range h.le {
-		if j := slices.Index(p.le, le); j >= 0 {
-			d.cum[i] -= p.cum[j]
-		}
-	}
-	return d
-}
-
-// add returns o + p, for summing repetitions.
-func (o overhead) add(p overhead) overhead {
-	var s overhead
-	for i := range o {
-		s[i] = o[i].add(p[i])
-	}
-	return s
-}
-
-func (h histogram) add(p histogram) histogram {
+func (h histogram) plus(p histogram, k float64) histogram {
 	if len(h.le) == 0 {
-		return histogram{le: p.le, cum: slices.Clone(p.cum), sum: p.sum, n: p.n}
+		h.le, h.cum = p.le, make([]float64, len(p.le))
 	}
-	s := histogram{le: h.le, cum: slices.Clone(h.cum), sum: h.sum + p.sum, n: h.n + p.n}
+	s := histogram{le: h.le, cum: slices.Clone(h.cum), sum: h.sum + k*p.sum, n: h.n + k*p.n}
 	for i, le := range h.le {
 		if j := slices.Index(p.le, le); j >= 0 {
-			s.cum[i] += p.cum[j]
+			s.cum[i] += k * p.cum[j]
 		}
 	}
 	return s

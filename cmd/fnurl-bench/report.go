@@ -163,7 +163,7 @@ func (r *results) summary(target string, c int) (summary, bool) {
 	var own overhead
 	for _, p := range ps {
 		if p.hasOwn {
-			own = own.add(p.own)
+			own = own.plus(p.own, 1)
 		}
 		rps = append(rps, p.rps())
 		p50 = append(p50, us(p.p50))
