@@ -233,7 +233,7 @@ func TestReport(t *testing.T) {
 	// response 20-30 µs, in both repetitions.
 	le := []float64{1e-5, 2e-5, 3e-5, math.Inf(1)}
 	for _, p := range r.phases[key{"url-iam", 1}] {
-		p.own = overhead{{le: le, cum: []float64{0, 4, 4, 4}, sum: 60e-6, n: 4}, {le: le, cum: []float64{0, 0, 2, 2}, sum: 50e-6, n: 2}}
+		p.own = overhead{phases: [2]histogram{{le: le, cum: []float64{0, 4, 4, 4}, sum: 60e-6, n: 4}, {le: le, cum: []float64{0, 0, 2, 2}, sum: 50e-6, n: 2}}, ok: true}
 		p.hasOwn = true
 	}
 	s, ok := r.summary("url-iam", 1)
@@ -472,7 +472,7 @@ func TestParseOverhead(t *testing.T) {
 	other.Observe(.001, "lambda-url")
 	h.Observe(.000015, "request") // before the first scrape: not counted
 	before := scrape()
-	if before[0].n != 1 || before[1].n != 0 {
+	if !before.ok || before.phases[0].n != 1 || before.phases[1].n != 0 {
 		t.Fatalf("first scrape: %+v", before)
 	}
 	for _, us := range []float64{15, 25, 25, 35} {
@@ -481,28 +481,57 @@ func TestParseOverhead(t *testing.T) {
 	h.Observe(.000005, "response")
 	h.Observe(.000005, "response")
 	d := scrape().plus(before, -1)
-	if d[0].n != 4 || d[1].n != 2 || math.Abs(d[0].sum-100e-6) > 1e-12 {
+	if d.phases[0].n != 4 || d.phases[1].n != 2 || math.Abs(d.phases[0].sum-100e-6) > 1e-12 {
 		t.Fatalf("difference: %+v", d)
 	}
 	// Request: ranks 1 in (10, 20], 2 in (20, 30]: the median (rank 2)
 	// is halfway through (20, 30]. Response: both in (0, 10].
 	for i, want := range []float64{25, 5} {
-		got, ok := d[i].median()
+		got, ok := d.phases[i].median()
 		if !ok || math.Abs(got-want) > 1e-9 {
 			t.Errorf("%s median = %v, %v; want %v µs", ownPhases[i], got, ok, want)
 		}
 	}
 	// Repetitions add up; a median in the +Inf bucket is not estimated.
-	if s := d.plus(d, 1); s[0].n != 8 || s[0].cum[1] != 2 {
-		t.Errorf("sum of two: %+v", s[0])
+	if s := d.plus(d, 1); s.phases[0].n != 8 || s.phases[0].cum[1] != 2 {
+		t.Errorf("sum of two: %+v", s.phases[0])
 	}
 	h.Observe(5, "response")
 	h.Observe(5, "response")
 	h.Observe(5, "response")
-	if _, ok := scrape().plus(before, -1)[1].median(); ok {
+	if _, ok := scrape().plus(before, -1).phases[1].median(); ok {
 		t.Error("a median in the +Inf bucket was estimated")
 	}
 	if _, err := parseOverhead(strings.NewReader(`fnurl_invocation_overhead_seconds_sum{phase="request"} x` + "\n")); err == nil {
 		t.Error("a malformed value parsed")
+	}
+}
+
+// TestScrapeOverhead: a server with its metrics off (/metrics refused, as
+// fnurl refuses an unsigned request: 403) gives no own-time figures and
+// no error; a server error is an error.
+func TestScrapeOverhead(t *testing.T) {
+	status := http.StatusForbidden
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/metrics" {
+			t.Errorf("path %q", r.URL.Path)
+		}
+		if status != http.StatusOK {
+			http.Error(w, "no", status)
+			return
+		}
+		io.WriteString(w, "fnurl_invocation_overhead_seconds_count{phase=\"request\"} 3\n")
+	}))
+	defer ts.Close()
+	if o, err := scrapeOverhead(ts.URL); err != nil || o.ok {
+		t.Errorf("metrics off: %+v, %v; want no figures, no error", o, err)
+	}
+	status = http.StatusInternalServerError
+	if _, err := scrapeOverhead(ts.URL); err == nil {
+		t.Error("a 500 was not an error")
+	}
+	status = http.StatusOK
+	if o, err := scrapeOverhead(ts.URL); err != nil || !o.ok || o.phases[0].n != 3 {
+		t.Errorf("metrics on: %+v, %v", o, err)
 	}
 }

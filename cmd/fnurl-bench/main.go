@@ -627,7 +627,7 @@ func (b *bench) phase(ctx context.Context, t *target, c int, d time.Duration) (*
 	var srvBefore, fnBefore usageSet
 	// A fnurl server's own time per invocation, from its metrics: scraped
 	// before the CPU snapshots, after them at the end.
-	own := t.function && t.server != nil && (t.server == b.fnurl || t.server == b.fnurlB)
+	own := t.function && t.server != nil && (t.server == b.fnurl || t.server == b.fnurlB) && !t.server.noMetrics
 	var ownBefore overhead
 	var ownErr error
 	begin := func() {
@@ -658,14 +658,18 @@ func (b *bench) phase(ctx context.Context, t *target, c int, d time.Duration) (*
 	p.srvTicks, p.srvCtx, _ = delta(srvBefore, srvAfter)
 	p.fnTicks, p.fnCtx, _ = delta(fnBefore, fnAfter)
 	p.fnProcs = len(fnPids)
-	if own && ownErr == nil {
+	if ownErr != nil {
+		return nil, ownErr
+	}
+	if own && !ownBefore.ok {
+		t.server.noMetrics = true
+	}
+	if own && ownBefore.ok {
 		after, err := scrapeOverhead(t.server.endpoint)
 		if err != nil {
 			return nil, err
 		}
-		p.own, p.hasOwn = after.plus(ownBefore, -1), true
-	} else if ownErr != nil {
-		return nil, ownErr
+		p.own, p.hasOwn = after.plus(ownBefore, -1), after.ok
 	}
 	return p, ctx.Err()
 }

@@ -19,8 +19,12 @@ var ownPhases = [2]string{"request", "response"}
 
 // overhead is what a fnurl server's /metrics says of its own time in warm
 // invocations: per phase, the histogram's cumulative bucket counts, sum
-// (seconds) and count.
-type overhead [2]histogram
+// (seconds) and count; ok is false when the server keeps no metrics
+// (fnurl serve --metrics off).
+type overhead struct {
+	phases [2]histogram
+	ok     bool
+}
 
 type histogram struct {
 	le     []float64 // upper bounds, ascending; +Inf last
@@ -32,9 +36,10 @@ type histogram struct {
 // the invocations between two scrapes (p the earlier), with k = 1 the sum
 // of two repetitions. A phase absent from one side counts as zero.
 func (o overhead) plus(p overhead, k float64) overhead {
-	for i := range o {
-		o[i] = o[i].plus(p[i], k)
+	for i := range o.phases {
+		o.phases[i] = o.phases[i].plus(p.phases[i], k)
 	}
+	o.ok = o.ok || p.ok
 	return o
 }
 
@@ -85,6 +90,9 @@ func scrapeOverhead(endpoint string) (overhead, error) {
 		return overhead{}, err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 400 && resp.StatusCode < 500 {
+		return overhead{}, nil // metrics off: /metrics is an unsigned AWS request then
+	}
 	if resp.StatusCode != http.StatusOK {
 		return overhead{}, fmt.Errorf("GET /metrics: %s", resp.Status)
 	}
@@ -95,7 +103,7 @@ func scrapeOverhead(endpoint string) (overhead, error) {
 // format; a phase is empty until the server has observed it.
 func parseOverhead(r io.Reader) (overhead, error) {
 	const name = "fnurl_invocation_overhead_seconds"
-	var o overhead
+	o := overhead{ok: true}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -131,7 +139,7 @@ func parseOverhead(r io.Reader) (overhead, error) {
 		if err != nil {
 			return overhead{}, fmt.Errorf("metrics: %q: %w", line, err)
 		}
-		h := &o[phase]
+		h := &o.phases[phase]
 		switch kind {
 		case "sum":
 			h.sum = v

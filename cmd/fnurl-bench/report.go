@@ -184,8 +184,8 @@ func (r *results) summary(target string, c int) (summary, bool) {
 		s.fnProcs = max(s.fnProcs, p.fnProcs)
 	}
 	s.rps, s.p50, s.p99 = median(rps), median(p50), median(p99)
-	if req, ok := own[0].median(); ok {
-		if resp, ok := own[1].median(); ok {
+	if req, ok := own.phases[0].median(); ok {
+		if resp, ok := own.phases[1].median(); ok {
 			s.ownReq, s.ownResp, s.hasOwn = req, resp, true
 		}
 	}

@@ -32,6 +32,8 @@ type child struct {
 	cmd      *exec.Cmd
 	endpoint string // http://127.0.0.1:port
 	addr     string // 127.0.0.1:port
+
+	noMetrics bool // a fnurl server whose /metrics was refused (--metrics off): not scraped again
 }
 
 func (c *child) pid() int { return c.cmd.Process.Pid }
