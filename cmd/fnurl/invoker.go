@@ -153,8 +153,9 @@ func (i *invoker) Invoke(ctx context.Context, inv *lambda.Invocation) (*lambda.R
 	case err != nil:
 		return nil, err
 	}
-	if t := lambda.TimingFrom(ctx); t != nil && res.InitDuration == 0 && !res.Dispatched.IsZero() {
-		t.Dispatched, t.Answered, t.Streamed = res.Dispatched, res.Answered, res.Stream != nil
+	out := &lambda.Result{Payload: res.Payload, FunctionError: res.FunctionError, LogTail: res.LogTail, Stream: res.Stream}
+	if res.InitDuration == 0 {
+		out.Dispatched, out.Answered = res.Dispatched, res.Answered
 	}
-	return &lambda.Result{Payload: res.Payload, FunctionError: res.FunctionError, LogTail: res.LogTail, Stream: res.Stream}, nil
+	return out, nil
 }

@@ -394,6 +394,7 @@ func (h *Handler) invoke(ctx context.Context, w http.ResponseWriter, r *http.Req
 		writeInternal(w)
 		return
 	}
+	lambda.RecordInvocation(w, res)
 	if res.Stream != nil {
 		defer res.Stream.Close()
 	}

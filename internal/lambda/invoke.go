@@ -25,31 +25,27 @@ type Result struct {
 	FunctionError string        // "" or "Unhandled"
 	LogTail       []byte        // when asked for
 	Stream        io.ReadCloser // set when the function streamed its response; the caller closes it
+	// Dispatched and Answered are when the event was about to be written
+	// to the function's runtime and when the runtime's answer had been
+	// read (a stream's: when it began); zero unless an environment that
+	// was already running answered (a cold start's time is its own).
+	Dispatched, Answered time.Time
 }
 
-// Timing is when a warm invocation's event was sent to the function's
-// runtime and when the runtime's answer came back, so that a server can
-// tell its own share of a request's time from the function's. A server
-// that wants it puts one in the request's context (WithTiming); an
-// Invoker fills it in when the invocation was answered by an environment
-// that was already running (a cold start's time is the environment's).
-type Timing struct {
-	Dispatched time.Time // the event was about to be written to the runtime
-	Answered   time.Time // the answer had been read, or a stream had begun
-	Streamed   bool      // the answer is a stream, still flowing after Answered
+// An OverheadRecorder is told when an invocation's event was sent to the
+// function's runtime and when the runtime's answer came back, so that it
+// can tell the server's own share of a request's time from the
+// function's. fnurl's server gives handlers a ResponseWriter that is one.
+type OverheadRecorder interface {
+	RecordInvocation(dispatched, answered time.Time, streamed bool)
 }
 
-type timingKey struct{}
-
-// WithTiming returns a context carrying t for the Invoker to fill in.
-func WithTiming(ctx context.Context, t *Timing) context.Context {
-	return context.WithValue(ctx, timingKey{}, t)
-}
-
-// TimingFrom returns the Timing carried by ctx, or nil.
-func TimingFrom(ctx context.Context) *Timing {
-	t, _ := ctx.Value(timingKey{}).(*Timing)
-	return t
+// RecordInvocation tells w, when it is an OverheadRecorder, when res's
+// event was sent and its answer read; nothing for a cold start's result.
+func RecordInvocation(w http.ResponseWriter, res *Result) {
+	if o, ok := w.(OverheadRecorder); ok && !res.Dispatched.IsZero() {
+		o.RecordInvocation(res.Dispatched, res.Answered, res.Stream != nil)
+	}
 }
 
 // Invoker runs functions. It returns ErrTooManyRequests when the function

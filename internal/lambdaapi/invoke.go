@@ -59,9 +59,7 @@ func (h *Handler) invoke(w http.ResponseWriter, r *http.Request) error {
 	if typ == "Event" {
 		inv.LogTail = false
 		go func() {
-			// Outliving the request, it must not fill in the request's
-			// timing (see lambda.Timing).
-			ctx := lambda.WithTiming(context.WithoutCancel(r.Context()), nil)
+			ctx := context.WithoutCancel(r.Context())
 			if res, err := h.Invoker.Invoke(ctx, inv); err == nil && res.Stream != nil {
 				io.Copy(io.Discard, res.Stream)
 				res.Stream.Close()
@@ -74,6 +72,7 @@ func (h *Handler) invoke(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	lambda.RecordInvocation(w, res)
 	body := res.Payload
 	if res.Stream != nil {
 		// Invoke is buffered: a streamed answer is collected.

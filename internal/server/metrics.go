@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/fnurl/fnurl/internal/audit"
-	"github.com/fnurl/fnurl/internal/lambda"
 	"github.com/fnurl/fnurl/internal/metrics"
 )
 
@@ -57,12 +56,12 @@ func (m serverMetrics) observe(ev audit.Event) {
 // writes themselves are left out: a loopback write runs the receiver's
 // side of TCP and may hand the CPU to the woken reader before it returns,
 // so its duration can hold another process's work.
-func (m serverMetrics) observeOverhead(began, writing time.Time, t *lambda.Timing) {
-	if t.Dispatched.IsZero() {
+func (m serverMetrics) observeOverhead(began, writing time.Time, rec *recorder) {
+	if rec.dispatched.IsZero() {
 		return // not a warm invocation
 	}
-	m.overhead.Observe(t.Dispatched.Sub(began).Seconds(), "request")
-	if !writing.IsZero() && !t.Streamed {
-		m.overhead.Observe(writing.Sub(t.Answered).Seconds(), "response")
+	m.overhead.Observe(rec.dispatched.Sub(began).Seconds(), "request")
+	if !writing.IsZero() && !rec.streamed {
+		m.overhead.Observe(writing.Sub(rec.answered).Seconds(), "response")
 	}
 }

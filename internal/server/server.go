@@ -270,10 +270,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	entry.Update(func(ev *audit.Event) {
 		ev.Time, ev.RequestID, ev.SourceIP, ev.UserAgent = start.UTC(), id, remoteIP(r), r.UserAgent()
 	})
-	info := &requestInfo{}
-	ctx = lambda.WithTiming(ctx, &info.timing)
 	r = r.WithContext(ctx)
 	rec := &recorder{ResponseWriter: w}
+	info := &requestInfo{}
 
 	defer func() {
 		if v := recover(); v != nil {
@@ -288,7 +287,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// A response written in full goes to the client now rather than
 		// when ServeHTTP returns, so that the access log, the audit event
 		// and the metrics below are not part of its latency.
-		s.m.observeOverhead(began, rec.flushComplete(r), &info.timing)
+		s.m.observeOverhead(began, rec.flushComplete(r), rec)
 		if !entry.Suppressed() {
 			s.accessLog(r, rec, info, start)
 		}
@@ -304,7 +303,6 @@ type requestInfo struct {
 	service   string
 	principal *iam.Principal
 	errCode   string
-	timing    lambda.Timing // filled in by a warm invocation
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, info *requestInfo) {
@@ -590,12 +588,22 @@ func serviceOfAction(action string) string {
 	return ServiceIAM
 }
 
-// recorder remembers the status written, for the access log.
+// recorder remembers the status written, for the access log, and when
+// a warm invocation's event was sent and its answer read, for the
+// overhead metric (lambda.OverheadRecorder).
 type recorder struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
 	wrote  bool
+
+	dispatched, answered time.Time
+	streamed             bool
+}
+
+// RecordInvocation implements lambda.OverheadRecorder.
+func (r *recorder) RecordInvocation(dispatched, answered time.Time, streamed bool) {
+	r.dispatched, r.answered, r.streamed = dispatched, answered, streamed
 }
 
 func (r *recorder) WriteHeader(code int) {
