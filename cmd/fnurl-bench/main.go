@@ -661,10 +661,10 @@ func (b *bench) phase(ctx context.Context, t *target, c int, d time.Duration) (*
 	if ownErr != nil {
 		return nil, ownErr
 	}
-	if own && !ownBefore.ok {
+	switch {
+	case own && !ownBefore.ok:
 		t.server.noMetrics = true
-	}
-	if own && ownBefore.ok {
+	case own:
 		after, err := scrapeOverhead(t.server.endpoint)
 		if err != nil {
 			return nil, err
