@@ -152,6 +152,63 @@ func TestRawConn(t *testing.T) {
 	}
 }
 
+// TestClientOps replays a signed-looking request through either client:
+// the same method, target, Host, headers and body reach the server on
+// every call, over kept-alive connections, and an unexpected status is an
+// error.
+func TestClientOps(t *testing.T) {
+	for _, client := range []string{clientRaw, clientNetHTTP} {
+		t.Run(client, func(t *testing.T) {
+			var conns, requests atomic.Int64
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				if r.Method != "POST" || r.URL.RequestURI() != "/a%2Fb?x=1&y=%20" || r.Host != "fn.example:9000" ||
+					r.Header.Get("X-Amz-Date") != "20261206T120000Z" || string(body) != `{"k":"v"}` {
+					t.Errorf("got %s %s Host %s X-Amz-Date %q body %q", r.Method, r.URL.RequestURI(), r.Host, r.Header.Get("X-Amz-Date"), body)
+					w.WriteHeader(400)
+					return
+				}
+				if requests.Add(1) == 4 {
+					w.WriteHeader(403)
+				}
+				io.WriteString(w, "ok")
+			}))
+			srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+				if s == http.StateNew {
+					conns.Add(1)
+				}
+			}
+			srv.Start()
+			defer srv.Close()
+			req, _ := http.NewRequest("POST", "http://fn.example:9000/a%2Fb?x=1&y=%20", strings.NewReader(`{"k":"v"}`))
+			req.Header.Set("X-Amz-Date", "20261206T120000Z")
+			raw, err := newRawRequest(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ops, closeAll, err := clientOps(client, srv.Listener.Addr().String(), raw, 2, isOK)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer closeAll()
+			if len(ops) != 2 {
+				t.Fatalf("%d ops, want 2", len(ops))
+			}
+			for i := range 6 {
+				err := ops[i%2]()
+				if want := i == 3; (err != nil) != want {
+					t.Errorf("request %d: error %v, want one: %v", i+1, err, want)
+				}
+			}
+			// rawConn dials one connection per worker; net/http's Transport
+			// reuses an idle one for calls in turn.
+			if got := conns.Load(); got < 1 || got > 2 {
+				t.Errorf("connections = %d for 6 requests, want 1 or 2 (at most one per worker, kept alive)", got)
+			}
+		})
+	}
+}
+
 func TestPercentileMedian(t *testing.T) {
 	var lat []time.Duration
 	for i := 100; i >= 1; i-- {
@@ -259,6 +316,13 @@ func TestReport(t *testing.T) {
 	}
 	if r.failures() != 1 {
 		t.Errorf("failures = %d, want 1", r.failures())
+	}
+	if !strings.Contains(md, "Settings: defaults.") {
+		t.Errorf("report's settings are not the defaults:\n%s", md)
+	}
+	cfg.client = clientNetHTTP
+	if md := r.markdown(); !strings.Contains(md, "Settings: requests sent by Go's net/http client (-client net/http).") {
+		t.Errorf("report does not say the requests were sent by net/http's client:\n%s", md)
 	}
 	b, err := r.chart()
 	if err != nil {
@@ -382,7 +446,13 @@ func TestSmokeFlags(t *testing.T) {
 	if err != nil || cfg.out != "x" || cfg.reps != 3 {
 		t.Errorf("explicit flags lost in smoke mode: %+v, %v", cfg, err)
 	}
-	for _, bad := range [][]string{{"-c", "0"}, {"-c", "a"}, {"-perf", "maybe"}, {"extra"}} {
+	if cfg.client != clientRaw {
+		t.Errorf("default client %q, want %q", cfg.client, clientRaw)
+	}
+	if cfg, err := parseFlags([]string{"-client", "net/http"}, io.Discard); err != nil || cfg.client != clientNetHTTP {
+		t.Errorf("-client net/http: %+v, %v", cfg, err)
+	}
+	for _, bad := range [][]string{{"-c", "0"}, {"-c", "a"}, {"-perf", "maybe"}, {"-client", "curl"}, {"extra"}} {
 		if _, err := parseFlags(bad, io.Discard); err == nil {
 			t.Errorf("parseFlags(%q) succeeded", bad)
 		}

@@ -256,6 +256,21 @@ func runLoad(ops []op, d time.Duration, maxN int, begin func()) load {
 	return l
 }
 
+// Clients the load generator can send its requests with (-client).
+const (
+	clientRaw     = "raw"
+	clientNetHTTP = "net/http"
+)
+
+// clientOps returns the ops of c workers replaying req to addr through the
+// named client.
+func clientOps(client, addr string, req []byte, c int, ok func(int) bool) ([]op, func(), error) {
+	if client == clientNetHTTP {
+		return httpOps(addr, req, c, ok)
+	}
+	return rawOps(addr, req, c, ok)
+}
+
 // rawOps dials c connections replaying req and returns their ops, which
 // fail unless the status is accepted by ok.
 func rawOps(addr string, req []byte, c int, ok func(int) bool) ([]op, func(), error) {
@@ -285,4 +300,48 @@ func rawOps(addr string, req []byte, c int, ok func(int) bool) ([]op, func(), er
 		})
 	}
 	return ops, closeAll, nil
+}
+
+// httpOps is rawOps through Go's own HTTP client: a Transport keeping c
+// connections alive, each read and written on goroutines of its own, and
+// a request and a response built and parsed for every call, as a program
+// on an AWS SDK sends its requests. What it adds to each request over
+// rawConn is a client's cost that every target pays alike: it moves the
+// ratios to the hello server (docs/benchmarks/README.md, round 12).
+func httpOps(addr string, req []byte, c int, ok func(int) bool) ([]op, func(), error) {
+	r, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(req)))
+	if err != nil {
+		return nil, nil, err
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, nil, err
+	}
+	tr := &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: c}
+	client := &http.Client{Transport: tr}
+	url := "http://" + addr + r.RequestURI
+	ops := make([]op, 0, c)
+	for range c {
+		ops = append(ops, func() error {
+			q, err := http.NewRequest(r.Method, url, bytes.NewReader(body))
+			if err != nil {
+				return err
+			}
+			q.Host, q.Header = r.Host, r.Header.Clone()
+			resp, err := client.Do(q)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				return err
+			}
+			if !ok(resp.StatusCode) {
+				return fmt.Errorf("status %d", resp.StatusCode)
+			}
+			return nil
+		})
+	}
+	return ops, tr.CloseIdleConnections, nil
 }

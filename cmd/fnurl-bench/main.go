@@ -95,6 +95,7 @@ type config struct {
 	compareFnProcs    string
 	perf, python      string
 	rie               string
+	client            string
 	moto              bool
 	breakdown         bool
 	smoke             bool
@@ -126,6 +127,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.python, "boto3", "auto", "boto3 targets: auto (when python3 has boto3), on or off")
 	fs.BoolVar(&c.breakdown, "breakdown", false, "in the counting run, also break the fnurl server's syscalls down by name with perf trace -s (needs perf)")
 	fs.StringVar(&c.rie, "rie", "auto", "AWS's Lambda Runtime Interface Emulator, run with both functions at c=1 (it serves one invocation at a time): off, a path to aws-lambda-rie, or auto (aws-lambda-rie on PATH, else go install of the pinned version into the user's cache directory; the issue's figures when neither works)")
+	fs.StringVar(&c.client, "client", clientRaw, "how the load generator sends HTTP requests: raw (a serialised request replayed on a kept-alive connection, its response read with as little work as a client can do) or net/http (Go's own client, as a program on an AWS SDK sends them); not the IAM and STS targets, which use their SDKs")
 	fs.BoolVar(&c.moto, "moto", true, "compare with moto's server when moto_server is installed")
 	fs.BoolVar(&c.smoke, "smoke", false, "short run that checks everything works (CI): -duration 150ms -warmup 150ms -reps 1 -c 1,16 -count-requests 200 -boto3 off -moto=false, writing nothing unless -out is given")
 	fs.BoolVar(&c.quiet, "q", false, "do not print progress")
@@ -169,6 +171,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	if c.reps < 1 || c.duration <= 0 || c.maxRequests < 1 {
 		return nil, errors.New("-reps, -duration and -max-requests must be positive")
+	}
+	if c.client != clientRaw && c.client != clientNetHTTP {
+		return nil, fmt.Errorf("-client %q: use %s or %s", c.client, clientRaw, clientNetHTTP)
 	}
 	for _, v := range []string{c.perf, c.python} {
 		if v != "auto" && v != "on" && v != "off" {
@@ -506,7 +511,7 @@ func (b *bench) targets() ([]*target, error) {
 			if err != nil {
 				return nil, nil, err
 			}
-			return rawOps(server.addr, req, c, ok)
+			return clientOps(b.cfg.client, server.addr, req, c, ok)
 		}
 	}
 	get := func(url string) func() ([]byte, error) {

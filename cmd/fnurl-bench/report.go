@@ -270,6 +270,9 @@ func (r *results) markdown() string {
 		"the function's summed over the server's child processes (fnurl's warm execution environments, the emulator's runtime).\n\n",
 		cfg.reps, cfg.duration, cfg.maxRequests, cfg.warmup)
 	settings := []string{}
+	if cfg.client == clientNetHTTP {
+		settings = append(settings, "requests sent by Go's net/http client (-client net/http)")
+	}
 	if cfg.serverGOMAXPROCS != "" {
 		settings = append(settings, "server GOMAXPROCS="+cfg.serverGOMAXPROCS)
 	}
