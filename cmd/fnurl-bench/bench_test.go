@@ -106,11 +106,26 @@ func TestReadResponse(t *testing.T) {
 	}
 }
 
+// startCounting serves h on a test server that counts the connections it
+// accepts.
+func startCounting(t *testing.T, h http.HandlerFunc) (*httptest.Server, *atomic.Int64) {
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, &conns
+}
+
 // TestRawConn replays a request on a keep-alive connection, and again
 // after the server closed it.
 func TestRawConn(t *testing.T) {
-	var conns, requests atomic.Int64
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var requests atomic.Int64
+	srv, conns := startCounting(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("X-Test") != "1" {
 			w.WriteHeader(400)
 			return
@@ -119,14 +134,7 @@ func TestRawConn(t *testing.T) {
 			w.Header().Set("Connection", "close")
 		}
 		io.WriteString(w, "hello")
-	}))
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	srv.Start()
-	defer srv.Close()
+	})
 	req, _ := http.NewRequest("GET", srv.URL+"/x", nil)
 	req.Header.Set("X-Test", "1")
 	raw, err := newRawRequest(req)
@@ -159,8 +167,8 @@ func TestRawConn(t *testing.T) {
 func TestClientOps(t *testing.T) {
 	for _, client := range []string{clientRaw, clientNetHTTP} {
 		t.Run(client, func(t *testing.T) {
-			var conns, requests atomic.Int64
-			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var requests atomic.Int64
+			srv, conns := startCounting(t, func(w http.ResponseWriter, r *http.Request) {
 				body, _ := io.ReadAll(r.Body)
 				if r.Method != "POST" || r.URL.RequestURI() != "/a%2Fb?x=1&y=%20" || r.Host != "fn.example:9000" ||
 					r.Header.Get("X-Amz-Date") != "20261206T120000Z" || string(body) != `{"k":"v"}` {
@@ -172,14 +180,7 @@ func TestClientOps(t *testing.T) {
 					w.WriteHeader(403)
 				}
 				io.WriteString(w, "ok")
-			}))
-			srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-				if s == http.StateNew {
-					conns.Add(1)
-				}
-			}
-			srv.Start()
-			defer srv.Close()
+			})
 			req, _ := http.NewRequest("POST", "http://fn.example:9000/a%2Fb?x=1&y=%20", strings.NewReader(`{"k":"v"}`))
 			req.Header.Set("X-Amz-Date", "20261206T120000Z")
 			raw, err := newRawRequest(req)
