@@ -37,7 +37,7 @@ var apiTargets = []struct{ service, method, path, body string }{
 }
 
 // FuzzAPI sends fuzzed IAM, STS and Lambda API requests, correctly signed by
-// the root user, through the whole server. Whatever the method, path, query
+// the root user (where a client could sign them), through the whole server. Whatever the method, path, query
 // and body, the answer must never be a server error (a panic is one: the
 // server turns it into a 500), and every refusal must be AWS-shaped: an
 // XML ErrorResponse with a Code for IAM and STS, an x-amzn-ErrorType header
@@ -67,7 +67,16 @@ func FuzzAPI(f *testing.F) {
 		default:
 			hdr.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
 		}
-		rec := h.do(h.sign(wire{method: method, target: target, header: hdr, body: body}, h.root, tg.service))
+		w, err := h.trySign(wire{method: method, target: target, header: hdr, body: body}, h.root, tg.service)
+		if err != nil {
+			// No client can sign a query with a broken % escape: it goes
+			// with the signature of the same request without its query,
+			// and the server must refuse it AWS's way.
+			path, _, _ := strings.Cut(target, "?")
+			w = h.sign(wire{method: method, target: path, header: hdr, body: body}, h.root, tg.service)
+			w.target = target
+		}
+		rec := h.do(w)
 		if rec.Code >= 500 {
 			t.Fatalf("%s %s %q → %d %s", method, target, body, rec.Code, rec.Body)
 		}
