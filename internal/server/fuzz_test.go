@@ -37,11 +37,11 @@ var apiTargets = []struct{ service, method, path, body string }{
 }
 
 // FuzzAPI sends fuzzed IAM, STS and Lambda API requests, correctly signed by
-// the root user (where a client could sign them), through the whole server. Whatever the method, path, query
-// and body, the answer must never be a server error (a panic is one: the
-// server turns it into a 500), and every refusal must be AWS-shaped: an
-// XML ErrorResponse with a Code for IAM and STS, an x-amzn-ErrorType header
-// and a JSON message for Lambda.
+// the root user where a client could sign them, through the whole server.
+// Whatever the method, path, query and body, the answer must never be a
+// server error (a panic is one: the server turns it into a 500), and every
+// refusal must be AWS-shaped: an XML ErrorResponse with a Code for IAM and
+// STS, an x-amzn-ErrorType header and a JSON message for Lambda.
 func FuzzAPI(f *testing.F) {
 	for i, tg := range apiTargets {
 		f.Add(uint8(i), tg.method, tg.path, tg.body)
