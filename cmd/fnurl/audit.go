@@ -199,7 +199,11 @@ func runExplain(ctx context.Context, args []string, getenv func(string) string, 
 	fmt.Fprintf(stdout, "request %s at %s\n", e.RequestID, e.Time.Local().Format(time.RFC3339Nano))
 	fmt.Fprintf(stdout, "  caller:   %s (%s credentials, key %s) from %s\n", orDash(e.PrincipalARN), orDash(e.CredentialType), orDash(e.AccessKeyID), e.SourceIP)
 	fmt.Fprintf(stdout, "  request:  %s %s on %s\n", e.Service, orDash(e.Action), orDash(e.Resource))
-	fmt.Fprintf(stdout, "  answer:   %d %s, %.1f ms\n", e.Status, e.ErrorCode, e.LatencyMS)
+	answer := strconv.Itoa(e.Status)
+	if e.ErrorCode != "" {
+		answer += " " + e.ErrorCode
+	}
+	fmt.Fprintf(stdout, "  answer:   %s, %.1f ms\n", answer, e.LatencyMS)
 	fmt.Fprintf(stdout, "  decision: %s\n", e.Decision)
 	if e.Reason != "" {
 		fmt.Fprintln(stdout, "  why:")

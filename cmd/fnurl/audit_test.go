@@ -47,10 +47,11 @@ func TestAuditExplainsDenials(t *testing.T) {
 		id   string
 		want []string
 	}{
-		{denied, []string{"decision: implicit_deny", "lambda:InvokeFunctionUrl", "no identity-based policy allows lambda:InvokeFunctionUrl",
-			"FunctionURLAllowPublicAccess", "lambda:FunctionUrlAuthType", "NONE", "AWS_IAM", "user/alice"}},
-		{badSig, []string{"decision: authentication_failed", "signature"}},
-		{unknown, []string{"decision: not_found", "no function URL has the url-id"}},
+		{denied, []string{"answer:   403 AccessDeniedException,", "decision: implicit_deny", "lambda:InvokeFunctionUrl",
+			"no identity-based policy allows lambda:InvokeFunctionUrl", "FunctionURLAllowPublicAccess", "lambda:FunctionUrlAuthType",
+			"NONE", "AWS_IAM", "user/alice"}},
+		{badSig, []string{"answer:   403 SignatureDoesNotMatch,", "decision: authentication_failed", "signature"}},
+		{unknown, []string{"answer:   403 AccessDeniedException,", "decision: not_found", "no function URL has the url-id"}},
 	}
 	for _, tt := range tests {
 		out, _, err := fnurlCmd(rootEnv, "explain", tt.id)

@@ -105,7 +105,7 @@ func (h *Handler) forbid(ctx context.Context, w http.ResponseWriter, body string
 			}
 		}
 	}
-	writeRaw(w, http.StatusForbidden, "AccessDeniedException", body)
+	writeRaw(ctx, w, http.StatusForbidden, "AccessDeniedException", body)
 }
 
 // Forbidden bodies, exactly as AWS sends them.
@@ -114,7 +114,16 @@ const (
 	bodyForbidden = `{"Message":"Forbidden. For troubleshooting Function URL authorization issues, see: https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html"}`
 )
 
-func writeRaw(w http.ResponseWriter, status int, errType, body string) {
+func writeRaw(ctx context.Context, w http.ResponseWriter, status int, errType, body string) {
+	if errType != "" {
+		// The request's audit event, access log line and metrics name the
+		// error as the response does, unless authentication named it first.
+		audit.FromContext(ctx).Update(func(ev *audit.Event) {
+			if ev.ErrorCode == "" {
+				ev.ErrorCode = errType
+			}
+		})
+	}
 	// The names are written in canonical form, as Set would make them,
 	// which costs more than the rest of an error response.
 	h := w.Header()
@@ -144,13 +153,13 @@ func (h *Handler) Serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		entry.Update(func(ev *audit.Event) {
 			ev.Decision, ev.Reason = audit.NotFound, "no function URL has the url-id "+urlID
 		})
-		writeRaw(w, http.StatusForbidden, "AccessDeniedException", bodyNoSuchURL)
+		writeRaw(ctx, w, http.StatusForbidden, "AccessDeniedException", bodyNoSuchURL)
 		return
 	}
 	// An alias URL runs the version its alias points at.
 	fn, err := h.Functions.Resolve(ctx, cfg.FunctionName, cfg.Qualifier)
 	if err != nil {
-		writeRaw(w, http.StatusForbidden, "AccessDeniedException", bodyForbidden)
+		writeRaw(ctx, w, http.StatusForbidden, "AccessDeniedException", bodyForbidden)
 		return
 	}
 	if isPreflight(r) && cfg.Cors != nil {
@@ -177,7 +186,7 @@ func (h *Handler) Serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 					// Throttled failures are counted and summarized by the
 					// server, not logged and recorded one by one.
 					entry.Suppress()
-					writeRaw(w, http.StatusTooManyRequests, "ThrottlingException", `{"message":"Rate exceeded"}`)
+					writeRaw(ctx, w, http.StatusTooManyRequests, "ThrottlingException", `{"message":"Rate exceeded"}`)
 					return
 				}
 			}
@@ -197,7 +206,7 @@ func (h *Handler) Serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 					awsproto.LogInternal(ctx, e)
 				}
 				b, _ := json.Marshal(map[string]string{"message": e.Message})
-				writeRaw(w, e.HTTPStatus(), awsproto.JSONCode(e.Code), string(b))
+				writeRaw(ctx, w, e.HTTPStatus(), awsproto.JSONCode(e.Code), string(b))
 			}
 			return
 		}
@@ -211,7 +220,7 @@ func (h *Handler) Serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	if err := h.authorize(ctx, log, p, fn, cfg); err != nil {
 		if !errors.Is(err, errDenied) {
 			awsproto.LogInternal(ctx, awserr.As(err))
-			writeRaw(w, http.StatusInternalServerError, "ServiceException", `{"Message":"Internal Server Error"}`)
+			writeRaw(ctx, w, http.StatusInternalServerError, "ServiceException", `{"Message":"Internal Server Error"}`)
 			return
 		}
 		h.forbid(ctx, w, bodyForbidden)
@@ -219,7 +228,7 @@ func (h *Handler) Serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	}
 	if fn.ReservedConcurrency != nil && *fn.ReservedConcurrency == 0 {
 		// Reserved concurrency 0 deactivates the URL.
-		writeRaw(w, http.StatusTooManyRequests, "TooManyRequestsException", `{"Message":"Rate Exceeded."}`)
+		writeRaw(ctx, w, http.StatusTooManyRequests, "TooManyRequestsException", `{"Message":"Rate Exceeded."}`)
 		return
 	}
 	h.invoke(ctx, w, r, log, fn, cfg, p, path, urlID, body)
@@ -383,7 +392,7 @@ func (h *Handler) invoke(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if err != nil {
 		e := awserr.As(err)
 		if e.Code == lambda.CodeTooManyRequests {
-			writeRaw(w, http.StatusTooManyRequests, "TooManyRequestsException", `{"Message":"Rate Exceeded."}`)
+			writeRaw(ctx, w, http.StatusTooManyRequests, "TooManyRequestsException", `{"Message":"Rate Exceeded."}`)
 			return
 		}
 		if e.Internal() {

@@ -288,6 +288,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// when ServeHTTP returns, so that the access log, the audit event
 		// and the metrics below are not part of its latency.
 		s.m.observeOverhead(began, rec.flushComplete(r), rec)
+		if info.errCode == "" && rec.status >= 400 {
+			// An error the handler wrote (an API's, or the function URL
+			// data plane's) is named in its audit event.
+			info.errCode = entry.Event().ErrorCode
+		}
 		if !entry.Suppressed() {
 			s.accessLog(r, rec, info, start)
 		}
