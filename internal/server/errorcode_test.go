@@ -2,16 +2,13 @@ package server
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/fnurl/fnurl/internal/audit"
-	"github.com/fnurl/fnurl/internal/store/sqlite"
 )
 
 // TestErrorCodeRecorded checks that a refused request's access log line and
@@ -20,18 +17,7 @@ import (
 // answered request names none.
 func TestErrorCodeRecorded(t *testing.T) {
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "audit.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	auditLog := audit.New(audit.Config{Store: store})
-	t.Cleanup(auditLog.Close)
-	logs := &lockedBuffer{}
-	h := newHardeningServer(t, func(c *Config) {
-		c.Audit = auditLog
-		c.Logger = slog.New(slog.NewTextHandler(logs, nil))
-	})
+	h, store, auditLog, logs := newAuditedServer(t)
 	form := http.Header{"Content-Type": {"application/x-www-form-urlencoded; charset=utf-8"}}
 	deny := url.QueryEscape(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"lambda:InvokeFunctionUrl","Resource":"*"}]}`)
 	if rec := h.do(h.sign(wire{method: "POST", target: "/", header: form,

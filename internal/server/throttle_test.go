@@ -34,6 +34,25 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// newAuditedServer is newHardeningServer with its audit events stored in
+// an SQLite database of their own and its log written as text to logs.
+func newAuditedServer(t *testing.T) (h *hardeningServer, store *sqlite.DB, auditLog *audit.Log, logs *lockedBuffer) {
+	t.Helper()
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "audit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	auditLog = audit.New(audit.Config{Store: store})
+	t.Cleanup(auditLog.Close)
+	logs = &lockedBuffer{}
+	h = newHardeningServer(t, func(c *Config) {
+		c.Audit = auditLog
+		c.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	})
+	return h, store, auditLog, logs
+}
+
 // TestBruteForceThrottled floods a function URL and the STS API with bad
 // signatures from one address within a few seconds. The first failures are
 // refused with 403 and recorded one by one; past the limit they are
@@ -42,18 +61,7 @@ func (l *lockedBuffer) String() string {
 // same address is not affected.
 func TestBruteForceThrottled(t *testing.T) {
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "audit.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	auditLog := audit.New(audit.Config{Store: store})
-	t.Cleanup(auditLog.Close)
-	logs := &lockedBuffer{}
-	h := newHardeningServer(t, func(c *Config) {
-		c.Audit = auditLog
-		c.Logger = slog.New(slog.NewTextHandler(logs, nil))
-	})
+	h, store, auditLog, logs := newAuditedServer(t)
 	h.still = true
 
 	bad := func(w wire) wire {
