@@ -288,13 +288,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// when ServeHTTP returns, so that the access log, the audit event
 		// and the metrics below are not part of its latency.
 		s.m.observeOverhead(began, rec.flushComplete(r), rec)
-		if info.errCode == "" && rec.status >= 400 {
-			// An error the handler wrote (an API's, or the function URL
-			// data plane's) is named in its audit event.
-			info.errCode = entry.Event().ErrorCode
-		}
 		if !entry.Suppressed() {
-			s.accessLog(r, rec, info, start)
+			s.accessLog(r, rec, info, entry, start)
 		}
 		s.recordAudit(entry, rec, info, start)
 	}()
@@ -307,7 +302,6 @@ var canonicalRequestID = http.CanonicalHeaderKey(awsproto.HeaderRequestID)
 type requestInfo struct {
 	service   string
 	principal *iam.Principal
-	errCode   string
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, info *requestInfo) {
@@ -339,7 +333,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, info *requestInfo
 	}
 	body, err := s.readBody(w, r, limit)
 	if err != nil {
-		info.errCode = s.fail(w, r, info.service, err)
+		s.fail(w, r, info.service, err)
 		return
 	}
 	if parseErr != nil {
@@ -352,7 +346,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, info *requestInfo
 				info.service = serviceOfAction(v.Get("Action"))
 			}
 		}
-		info.errCode = s.fail(w, r, info.service, authn.FromSigV4(parseErr))
+		s.fail(w, r, info.service, authn.FromSigV4(parseErr))
 		return
 	}
 	au, ok := s.auth[a.Service]
@@ -360,7 +354,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, info *requestInfo
 		// A scope naming a service fnurl does not serve: answer in the
 		// protocol the request looks like, with AWS's scope message.
 		info.service = guessService(r)
-		info.errCode = s.fail(w, r, info.service, authn.FromSigV4(a.CheckScope("", info.service)))
+		s.fail(w, r, info.service, authn.FromSigV4(a.CheckScope("", info.service)))
 		return
 	}
 	p, err := au.Authenticate(r.Context(), r, a, sigv4.PayloadHash(body))
@@ -373,7 +367,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, info *requestInfo
 		audit.FromContext(r.Context()).Update(func(ev *audit.Event) {
 			ev.Decision, ev.Reason, ev.AccessKeyID = audit.AuthFailed, e.Code+": "+e.Message, a.AccessKeyID
 		})
-		info.errCode = s.fail(w, r, info.service, err)
+		s.fail(w, r, info.service, err)
 		return
 	}
 	info.principal = p
@@ -489,13 +483,12 @@ func (s *Server) serveURL(w http.ResponseWriter, r *http.Request, id, path strin
 	s.urls.Serve(ctx, w, r, id, path, body)
 }
 
-// fail writes err and returns its code for the access log.
-func (s *Server) fail(w http.ResponseWriter, r *http.Request, service string, err error) string {
+// fail writes err (which names its code in the request's audit event).
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, service string, err error) {
 	e := writeError(w, r, service, err)
 	if e.Internal() {
 		awsproto.LogInternal(r.Context(), e)
 	}
-	return e.Code
 }
 
 // errThrottled answers authentication failures from a source or for a key
@@ -657,7 +650,7 @@ func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // accessLog writes one line per request. The query string is left out: a
 // presigned request carries its signature and session token there.
-func (s *Server) accessLog(r *http.Request, rec *recorder, info *requestInfo, start time.Time) {
+func (s *Server) accessLog(r *http.Request, rec *recorder, info *requestInfo, e *audit.Entry, start time.Time) {
 	attrs := []slog.Attr{
 		slog.String("request_id", awsproto.RequestID(r.Context())),
 		slog.String("method", r.Method),
@@ -671,8 +664,13 @@ func (s *Server) accessLog(r *http.Request, rec *recorder, info *requestInfo, st
 	if info.principal != nil {
 		attrs = append(attrs, slog.String("principal", info.principal.ARN), slog.String("access_key_id", info.principal.AccessKeyID))
 	}
-	if info.errCode != "" {
-		attrs = append(attrs, slog.String("error", info.errCode))
+	if rec.status >= 400 {
+		// Every error response names its code in the request's audit
+		// event, whoever wrote it (package awsproto, the function URL data
+		// plane).
+		if code := e.Event().ErrorCode; code != "" {
+			attrs = append(attrs, slog.String("error", code))
+		}
 	}
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 }
@@ -687,9 +685,6 @@ func (s *Server) recordAudit(e *audit.Entry, rec *recorder, info *requestInfo, s
 			ev.PrincipalARN, ev.AccessKeyID, ev.CredentialType = p.ARN, p.AccessKeyID, authn.CredentialType(p)
 		} else if ev.CredentialType == "" {
 			ev.CredentialType = "anonymous"
-		}
-		if ev.ErrorCode == "" && info.errCode != "" {
-			ev.ErrorCode = info.errCode
 		}
 		if ev.Decision == "" && rec.status < 400 {
 			ev.Decision = audit.Allowed
