@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -77,5 +78,13 @@ func TestErrorCodeRecorded(t *testing.T) {
 		case tt.code != "" && !strings.HasSuffix(line, " error="+tt.code):
 			t.Errorf("%s: access log line does not end with error=%s: %s", tt.name, tt.code, line)
 		}
+	}
+
+	// Without an audit trail (--audit off) the access log still names the error.
+	quiet := &lockedBuffer{}
+	h = newHardeningServer(t, func(c *Config) { c.Logger = slog.New(slog.NewTextHandler(quiet, nil)) })
+	rec := h.do(wire{method: "GET", target: "/lambda-url/" + strings.Repeat("q", 32) + "/", header: http.Header{}})
+	if !regexp.MustCompile(`(?m)msg=request request_id=` + rec.Header().Get("X-Amzn-Requestid") + ` .* error=AccessDeniedException$`).MatchString(quiet.String()) {
+		t.Errorf("without an audit trail, no access log line naming AccessDeniedException in\n%s", quiet.String())
 	}
 }
