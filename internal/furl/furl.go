@@ -114,6 +114,8 @@ const (
 	bodyForbidden = `{"Message":"Forbidden. For troubleshooting Function URL authorization issues, see: https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html"}`
 )
 
+// writeRaw writes a response of fnurl's own (not the function's) with its
+// x-amzn-ErrorType, errType, when it is an error.
 func writeRaw(ctx context.Context, w http.ResponseWriter, status int, errType, body string) {
 	if errType != "" {
 		// The request's audit event, access log line and metrics name the
