@@ -287,6 +287,10 @@ func TestReport(t *testing.T) {
 	// url-iam's p50 is 2× the floor's in both repetitions.
 	add("floor", true, 0, 100*time.Microsecond, 5000, 0)
 	add("floor", true, 1, 150*time.Microsecond, 4000, 0)
+	// The prototype in front of the hello function: 150 and 300 µs, so
+	// url-iam-hello's p50 is 1.4× and 1.1× the prototype's.
+	add("proto-hello", true, 0, 150*time.Microsecond, 4000, 0)
+	add("proto-hello", true, 1, 300*time.Microsecond, 3000, 0)
 	// url-iam's server reports its own time: request phase 10-20 µs,
 	// response 20-30 µs, in both repetitions.
 	le := []float64{1e-5, 2e-5, 3e-5, math.Inf(1)}
@@ -306,7 +310,7 @@ func TestReport(t *testing.T) {
 	}
 	md := r.markdown()
 	for _, want := range []string{"| url-iam | 1 | 2500 | 250 | 500 |", "AWS_IAM URL, echo function, c=1: p50 ≤ 4× hello-server p50 | 3.50× (median of per-repetition ratios); the floor (`floor`, 125 µs) is 1.75× hello and fnurl's p50 2.00× the floor's | yes",
-		"AWS_IAM URL, hello function, c=1: p50 ≤ 4× hello-server p50 | 3.75× (median of per-repetition ratios) | yes",
+		"AWS_IAM URL, hello function, c=1: p50 ≤ 4× hello-server p50 | 3.75× (median of per-repetition ratios); the prototype (`proto-hello`, 225 µs) is 3.00× hello and fnurl's p50 1.25× the prototype's | yes",
 		"0.5× RIE's p50 (RIE: 638 µs, issue's figure) | 250 µs = 0.39× 638 µs | yes", "| url-none | 1 | 2600 | 235 | 470 |", "not measured by this command",
 		"AWS_IAM p50 ≤ 1.05× NONE p50 (c=1), echo function | 1.062× | no", "AWS_IAM p50 ≤ 1.05× NONE p50 (c=1), hello function | 1.075× | no",
 		"| ≤ 2 MB server-side per warm execution environment | ≤ 0.25 MB (upper bound) | yes |", "| ≤ 30 MB RSS idle | 15.0 MB when started",

@@ -53,6 +53,13 @@ func serveFloor() error {
 		return err
 	}
 	f := &floor{event: event, next: make(chan net.Conn), results: make(chan []byte)}
+	serve := f.serveClient
+	if file := os.Getenv(floorProtoEnv); file != "" {
+		if f.proto, err = newProto(file); err != nil {
+			return err
+		}
+		serve = f.serveProto
+	}
 	api, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -86,7 +93,7 @@ func serveFloor() error {
 		if err != nil {
 			return err
 		}
-		go f.serveClient(rawconn.Wrap(c))
+		go serve(rawconn.Wrap(c))
 	}
 }
 
@@ -98,6 +105,7 @@ type floor struct {
 	id      int
 	next    chan net.Conn // a runtime connection whose GET /next waits for an event
 	results chan []byte   // what the runtime posted to …/response or …/error
+	proto   *proto        // the prototype's state (proto.go), when it serves the prototype
 }
 
 // serveClient answers each request on c with an invocation.
@@ -112,7 +120,7 @@ func (f *floor) serveClient(c net.Conn) {
 		if _, err := readFloorBody(br, h); err != nil {
 			return
 		}
-		result := f.invoke()
+		result := f.invokeWith(f.event)
 		resp := make([]byte, 0, 128+len(result))
 		resp = append(resp, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "...)
 		resp = strconv.AppendInt(resp, int64(len(result)), 10)
@@ -124,21 +132,21 @@ func (f *floor) serveClient(c net.Conn) {
 	}
 }
 
-// invoke sends the event to the runtime's waiting GET /next and returns
+// invokeWith sends event to the runtime's waiting GET /next and returns
 // what it posts.
-func (f *floor) invoke() []byte {
+func (f *floor) invokeWith(event []byte) []byte {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	c := <-f.next
 	f.id++
 	id := strconv.Itoa(f.id)
-	b := make([]byte, 0, 512+len(f.event))
+	b := make([]byte, 0, 512+len(event))
 	b = append(b, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: "...)
 	b = append(b, id...)
 	b = append(b, "\r\nLambda-Runtime-Deadline-Ms: 32503680000000\r\nLambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:000000000000:function:floor\r\nLambda-Runtime-Trace-Id: Root=1-00000000-000000000000000000000000;Sampled=0\r\nContent-Length: "...)
-	b = strconv.AppendInt(b, int64(len(f.event)), 10)
+	b = strconv.AppendInt(b, int64(len(event)), 10)
 	b = append(b, "\r\n\r\n"...)
-	b = append(b, f.event...)
+	b = append(b, event...)
 	if _, err := c.Write(b); err != nil {
 		return []byte(`{"errorMessage":"floor: writing the event failed"}`)
 	}

@@ -29,6 +29,9 @@
 //	floor, floor-hello   GET on the floor (floor.go): a minimal Runtime API
 //	             server in front of the echo or hello function, sent url-iam's
 //	             event, one invocation at a time (c=1 only)
+//	proto, proto-hello   a signed GET on the prototype (proto.go): the floor
+//	             plus the prototype's work, SigV4, the policy, the
+//	             event and the response mapping (c=1 only)
 //	rie, rie-hello   AWS's Runtime Interface Emulator with the same functions
 //	             and event (c=1 only; see -rie)
 //
@@ -235,9 +238,11 @@ type bench struct {
 	// rie and rieHello run the echo and hello functions under the
 	// Runtime Interface Emulator, floor and floorHello under the floor
 	// (floor.go); event is what all four are sent: the one fnurl gives
-	// the echo function for url-iam's request.
+	// the echo function for url-iam's request. proto and protoHello
+	// serve the prototype (proto.go), which builds its own events.
 	rie, rieHello     *child
 	floor, floorHello *child
+	proto, protoHello *child
 	event             []byte
 	perfOK            bool
 
@@ -374,6 +379,8 @@ func (b *bench) stopAll() {
 	b.rieHello.stop()
 	b.floor.stop()
 	b.floorHello.stop()
+	b.proto.stop()
+	b.protoHello.stop()
 }
 
 // start builds and starts the hello server, fnurl (and moto), and sets up
@@ -449,8 +456,17 @@ func (b *bench) start(ctx context.Context, root string) error {
 	for _, f := range []struct {
 		c         **child
 		name, bin string
-	}{{&b.floor, "floor", echoBin}, {&b.floorHello, "floor-hello", helloBin}} {
+		resource  string // for the prototype: the function's ARN
+	}{{&b.floor, "floor", echoBin, ""}, {&b.floorHello, "floor-hello", helloBin, ""},
+		{&b.proto, "proto", echoBin, b.fx.fnARN}, {&b.protoHello, "proto-hello", helloBin, b.fx.helloARN}} {
 		env := []string{floorEnv + "=1", floorBootstrapEnv + "=" + f.bin, floorEventEnv + "=" + eventFile}
+		if f.resource != "" {
+			file := filepath.Join(b.tmp, f.name+".json")
+			if err := b.writeProtoConfig(file, f.resource); err != nil {
+				return err
+			}
+			env = append(env, floorProtoEnv+"="+file)
+		}
 		if *f.c, err = startChild(f.name, []string{self}, env, filepath.Join(b.tmp, f.name+".log")); err != nil {
 			return err
 		}
@@ -558,7 +574,13 @@ func (b *bench) targets() ([]*target, error) {
 	// The floor serves one invocation at a time, as the emulator does.
 	all = append(all,
 		&target{name: "floor", desc: "the floor: a minimal Runtime API server in front of the echo function, sent url-iam's event (no auth, no event building, no response mapping)", server: b.floor, function: true, onlyC1: true, ops: raw(b.floor, get(b.floor.endpoint+"/"), isOK)},
-		&target{name: "floor-hello", desc: "the floor in front of the hello function", server: b.floorHello, function: true, onlyC1: true, ops: raw(b.floorHello, get(b.floorHello.endpoint+"/"), isOK)})
+		&target{name: "floor-hello", desc: "the floor in front of the hello function", server: b.floorHello, function: true, onlyC1: true, ops: raw(b.floorHello, get(b.floorHello.endpoint+"/"), isOK)},
+		&target{name: "proto", desc: "the prototype: the floor plus the issue's prototype's work (SigV4, the policy, the event, the response mapping; proto.go), echo function, signed as url-iam", server: b.proto, function: true, onlyC1: true,
+			ops: raw(b.proto, func() ([]byte, error) { return b.signedRequest(fx, "GET", b.proto.endpoint+"/", nil, fx.userSecret) }, isOK)},
+		&target{name: "proto-hello", desc: "the prototype in front of the hello function", server: b.protoHello, function: true, onlyC1: true,
+			ops: raw(b.protoHello, func() ([]byte, error) {
+				return b.signedRequest(fx, "GET", b.protoHello.endpoint+"/", nil, fx.userSecret)
+			}, isOK)})
 	if b.rie != nil {
 		post := func(rie *child) func() ([]byte, error) {
 			return func() ([]byte, error) {

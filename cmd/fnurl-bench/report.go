@@ -482,7 +482,7 @@ func (r *results) targetsMarkdown() string {
 	// 1.5 KB event) and the walkthrough's hello function, against the
 	// emulator running the same function in this run when it ran, and
 	// against the issue's figures otherwise.
-	for _, fn := range []struct{ target, name, rie, floor string }{{"url-iam", "echo", "rie", "floor"}, {"url-iam-hello", "hello", "rie-hello", "floor-hello"}} {
+	for _, fn := range []struct{ target, name, rie, floor, proto string }{{"url-iam", "echo", "rie", "floor", "proto"}, {"url-iam-hello", "hello", "rie-hello", "floor-hello", "proto-hello"}} {
 		s, ok := r.summary(fn.target, 1)
 		if !ok {
 			continue
@@ -507,6 +507,11 @@ func (r *results) targetsMarkdown() string {
 			if fs, ok := r.summary(fn.floor, 1); ok && fs.hasHello {
 				x, _ := r.ratioPerRep(fn.target, fn.floor, 1)
 				measured += fmt.Sprintf("; the floor (`%s`, %.0f µs) is %.2f× hello and fnurl's p50 %.2f× the floor's", fn.floor, fs.p50, fs.p50Ratio, x)
+			}
+			// The prototype: the floor with the issue's prototype's work.
+			if ps, ok := r.summary(fn.proto, 1); ok && ps.hasHello {
+				x, _ := r.ratioPerRep(fn.target, fn.proto, 1)
+				measured += fmt.Sprintf("; the prototype (`%s`, %.0f µs) is %.2f× hello and fnurl's p50 %.2f× the prototype's", fn.proto, ps.p50, ps.p50Ratio, x)
 			}
 			row(fmt.Sprintf("AWS_IAM URL, %s function, c=1: p50 ≤ 4× hello-server p50", fn.name), measured, s.p50Ratio <= 4)
 		}

@@ -180,6 +180,7 @@ type fixture struct {
 	fnARN, helloARN    string
 	userID, userKey    string // the bench user's access key
 	userSecret         string
+	policy             string // the bench user's identity policy
 	rootID, rootSecret string
 }
 
@@ -258,6 +259,7 @@ func setUp(ctx context.Context, srv *child, dataDir string, zipFile, helloZip []
 	if _, err := ic.PutUserPolicy(ctx, &iamsdk.PutUserPolicyInput{UserName: aws.String("bench"), PolicyName: aws.String("invoke"), PolicyDocument: aws.String(policy)}); err != nil {
 		return nil, fmt.Errorf("PutUserPolicy: %w", err)
 	}
+	f.policy = policy
 	key, err := ic.CreateAccessKey(ctx, &iamsdk.CreateAccessKeyInput{UserName: aws.String("bench")})
 	if err != nil {
 		return nil, fmt.Errorf("CreateAccessKey: %w", err)
