@@ -34,7 +34,9 @@ func TestProto(t *testing.T) {
 		if err := os.WriteFile(file, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		f := &floor{next: make(chan net.Conn), results: make(chan []byte)}
+		// A buffered next: a runtime's connection waits there without
+		// a goroutine blocked on it.
+		f := &floor{next: make(chan net.Conn, 1), results: make(chan []byte, 1)}
 		if f.proto, err = newProto(file); err != nil {
 			t.Fatal(err)
 		}
@@ -63,11 +65,12 @@ func TestProto(t *testing.T) {
 	}
 	// runtime answers the next invocation with result and returns the
 	// event it was sent.
-	runtime := func(f *floor, result string) <-chan []byte {
+	runtime := func(t *testing.T, f *floor, result string) <-chan []byte {
 		events := make(chan []byte, 1)
 		server, client := net.Pipe()
+		t.Cleanup(func() { server.Close(); client.Close() })
+		f.next <- server
 		go func() {
-			f.next <- server
 			resp, err := http.ReadResponse(bufio.NewReader(client), nil)
 			if err != nil {
 				events <- nil
@@ -83,7 +86,7 @@ func TestProto(t *testing.T) {
 
 	t.Run("allowed", func(t *testing.T) {
 		f := newFloor(t, cfg)
-		events := runtime(f, `{"statusCode":201,"headers":{"X-A":"b"},"body":"made"}`)
+		events := runtime(t, f, `{"statusCode":201,"headers":{"X-A":"b"},"body":"made"}`)
 		resp := string(f.proto.serve(f, request(t, cfg.KeyID, cfg.Secret), nil))
 		if !strings.HasPrefix(resp, "HTTP/1.1 201 Created\r\n") || !strings.Contains(resp, "\r\nX-A: b\r\n") || !strings.HasSuffix(resp, "\r\nContent-Length: 4\r\n\r\nmade") {
 			t.Errorf("response %q", resp)
@@ -119,10 +122,15 @@ func TestProto(t *testing.T) {
 			c := cfg
 			c.Resource = tc.resource
 			f := newFloor(t, c)
-			// No runtime waits: an invocation would block on f.next.
+			events := runtime(t, f, `"invoked"`)
 			resp := string(f.proto.serve(f, request(t, tc.key, tc.secret), nil))
 			if !strings.HasPrefix(resp, "HTTP/1.1 403 Forbidden\r\n") {
 				t.Errorf("response %q, want 403", resp)
+			}
+			select {
+			case ev := <-events:
+				t.Errorf("the function was invoked with %s", ev)
+			case <-time.After(50 * time.Millisecond):
 			}
 		})
 	}
