@@ -56,18 +56,52 @@ func TestReadUsageSelf(t *testing.T) {
 	if u.Threads < 1 || u.RSSKiB <= 0 || u.CtxSwitch <= 0 {
 		t.Errorf("readUsage(self) = %+v", u)
 	}
+	if _, err := os.Stat("/proc/self/schedstat"); err == nil && (!u.HasWait || u.WaitNs < 0) {
+		t.Errorf("readUsage(self) read no run-queue wait although schedstat exists: %+v", u)
+	}
+}
+
+func TestSchedWait(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"1402573516 27385341 11087\n", 27385341, true},
+		{"0 0 0\n", 0, true},
+		{"1402573516 27385341\n", 0, false}, // not the three fields the kernel writes
+		{"1 x 3\n", 0, false},
+		{"1 -5 3\n", 0, false},
+		{"", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := schedWait([]byte(tt.in))
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("schedWait(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
 }
 
 func TestDelta(t *testing.T) {
-	before := usageSet{1: {CPUTicks: 10, CtxSwitch: 100, StartTicks: 5}, 2: {CPUTicks: 50, CtxSwitch: 7, StartTicks: 6}, 3: {CPUTicks: 1, StartTicks: 1}}
+	before := usageSet{1: {CPUTicks: 10, CtxSwitch: 100, StartTicks: 5, WaitNs: 1000, HasWait: true}, 2: {CPUTicks: 50, CtxSwitch: 7, StartTicks: 6, WaitNs: 900, HasWait: true}, 3: {CPUTicks: 1, StartTicks: 1}}
 	after := usageSet{
-		1: {CPUTicks: 15, CtxSwitch: 130, StartTicks: 5},
-		2: {CPUTicks: 3, CtxSwitch: 2, StartTicks: 9}, // pid reused by a new process: counts from zero
-		4: {CPUTicks: 4, CtxSwitch: 1, StartTicks: 10},
+		1: {CPUTicks: 15, CtxSwitch: 130, StartTicks: 5, WaitNs: 1500, HasWait: true},
+		2: {CPUTicks: 3, CtxSwitch: 2, StartTicks: 9, WaitNs: 40, HasWait: true}, // pid reused by a new process: counts from zero
+		4: {CPUTicks: 4, CtxSwitch: 1, StartTicks: 10, WaitNs: 7, HasWait: true},
+		5: {CPUTicks: 2, StartTicks: 11}, // no schedstat
 	}
-	cpu, ctx, _ := delta(before, after)
-	if cpu != 5+3+4 || ctx != 30+2+1 {
-		t.Errorf("delta = %d ticks, %d switches; want 12, 33", cpu, ctx)
+	d := delta(before, after)
+	if d.cpuTicks != 5+3+4+2 || d.ctx != 30+2+1 {
+		t.Errorf("delta = %d ticks, %d switches; want 14, 33", d.cpuTicks, d.ctx)
+	}
+	if d.waitNs != 500+40+7 || !d.hasWait {
+		t.Errorf("delta wait = %d ns (has %v); want 547", d.waitNs, d.hasWait)
+	}
+	// A process whose threads exited meanwhile took their wait with them:
+	// its sum may fall, and then counts as no wait, not a negative one.
+	d = delta(usageSet{1: {StartTicks: 5, WaitNs: 1000, HasWait: true}}, usageSet{1: {StartTicks: 5, WaitNs: 400, HasWait: true}})
+	if d.waitNs != 0 {
+		t.Errorf("delta wait of a shrunken process = %d, want 0", d.waitNs)
 	}
 }
 
@@ -268,8 +302,15 @@ func TestReport(t *testing.T) {
 	}
 	r := &results{cfg: cfg, machine: "test", startRSS: 15 << 10, idleRSS: 20 << 10, firstRSS: 21 << 10, firstEnvs: 1, warmRSS: 22 << 10, envs: 5}
 	add := func(target string, fn bool, rep int, p50 time.Duration, n int, errs int) {
+		// Run-queue waits per request: server 10 µs, function 20 µs (when
+		// it has one), load generator 5 µs.
+		var fnWait int64
+		if fn {
+			fnWait = int64(n) * 20e3
+		}
 		r.add(&phaseResult{target: target, desc: target, function: fn, c: 1, rep: rep, n: n, errs: errs,
-			elapsed: time.Second, p50: p50, p99: 2 * p50, srvTicks: int64(n) / 100})
+			elapsed: time.Second, p50: p50, p99: 2 * p50, srvTicks: int64(n) / 100,
+			srvWait: int64(n) * 10e3, fnWait: fnWait, genWait: int64(n) * 5e3, hasWait: true, hasGenWait: target != "url-none"})
 	}
 	// Rep 0: hello 50 µs, url-iam 200 µs (4×); rep 1: 100 µs and 300 µs (3×).
 	add("hello", false, 0, 50*time.Microsecond, 10000, 0)
@@ -314,7 +355,8 @@ func TestReport(t *testing.T) {
 		"0.5× RIE's p50 (RIE: 638 µs, issue's figure) | 250 µs = 0.39× 638 µs | yes", "| url-none | 1 | 2600 | 235 | 470 |", "not measured by this command",
 		"AWS_IAM p50 ≤ 1.05× NONE p50 (c=1), echo function | 1.062× | no", "AWS_IAM p50 ≤ 1.05× NONE p50 (c=1), hello function | 1.075× | no",
 		"| ≤ 2 MB server-side per warm execution environment | ≤ 0.25 MB (upper bound) | yes |", "| ≤ 30 MB RSS idle | 15.0 MB when started",
-		"## The server's own time per warm invocation", "| url-iam | 1 | 15.0 | 25.0 | 40.0 | 250 |"} {
+		"## The server's own time per warm invocation", "| url-iam | 1 | 15.0 | 25.0 | 40.0 | 250 |",
+		"## Waiting for a CPU", "| hello | 1 | 10.0 | – | 5.0 | 75 |", "| url-iam | 1 | 10.0 | 20.0 | 5.0 | 250 |", "| url-none | 1 | 10.0 | 20.0 | – | 235 |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}

@@ -5,9 +5,11 @@
 // function (internal/testfunctions/echo, aws-lambda-go) behind an AWS_IAM
 // function URL and a NONE one, and the Go hello function
 // (internal/testfunctions/hello) behind an AWS_IAM URL. Both servers are child processes, so their
-// CPU time comes from /proc/<pid>/stat and their context switches from the
-// voluntary_ctxt_switches and nonvoluntary_ctxt_switches of each thread;
-// the function's processes are the fnurl server's children.
+// CPU time comes from /proc/<pid>/stat, their context switches from the
+// voluntary_ctxt_switches and nonvoluntary_ctxt_switches of each thread and
+// their time waiting for a CPU from each thread's schedstat (the load
+// generator's too: this process); the function's processes are the fnurl
+// server's children.
 //
 // The targets run interleaved (hello, url-none, url-iam, invoke, … then the
 // next repetition, each in a rotated order), at each concurrency, for a fixed
@@ -651,7 +653,7 @@ func (b *bench) targets() ([]*target, error) {
 // phase runs t at concurrency c for d and measures the server and the
 // function processes around it.
 func (b *bench) phase(ctx context.Context, t *target, c int, d time.Duration) (*phaseResult, error) {
-	var srvBefore, fnBefore usageSet
+	var srvBefore, fnBefore, genBefore usageSet
 	// A fnurl server's own time per invocation, from its metrics: scraped
 	// before the CPU snapshots, after them at the end.
 	own := t.function && t.server != nil && (t.server == b.fnurl || t.server == b.fnurlB) && !t.server.noMetrics
@@ -663,6 +665,7 @@ func (b *bench) phase(ctx context.Context, t *target, c int, d time.Duration) (*
 		}
 		srvBefore = snapshot([]int{t.server.pid()})
 		fnBefore = snapshot(children(t.server.pid()))
+		genBefore = snapshot([]int{os.Getpid()})
 	}
 	var l load
 	if t.run != nil {
@@ -678,12 +681,20 @@ func (b *bench) phase(ctx context.Context, t *target, c int, d time.Duration) (*
 		l = runLoad(ops, d, b.cfg.maxRequests, begin)
 		closeAll()
 	}
+	genAfter := snapshot([]int{os.Getpid()})
 	srvAfter := snapshot([]int{t.server.pid()})
 	fnPids := children(t.server.pid())
 	fnAfter := snapshot(fnPids)
 	p := newPhaseResult(t, c, l)
-	p.srvTicks, p.srvCtx, _ = delta(srvBefore, srvAfter)
-	p.fnTicks, p.fnCtx, _ = delta(fnBefore, fnAfter)
+	srv, fn, gen := delta(srvBefore, srvAfter), delta(fnBefore, fnAfter), delta(genBefore, genAfter)
+	p.srvTicks, p.srvCtx, p.srvWait = srv.cpuTicks, srv.ctx, srv.waitNs
+	p.fnTicks, p.fnCtx, p.fnWait = fn.cpuTicks, fn.ctx, fn.waitNs
+	// The load generator is this process unless an outside client (boto3)
+	// sends the requests.
+	p.hasWait = srv.hasWait
+	if t.run == nil {
+		p.genWait, p.hasGenWait = gen.waitNs, gen.hasWait
+	}
 	p.fnProcs = len(fnPids)
 	if ownErr != nil {
 		return nil, ownErr
@@ -736,8 +747,9 @@ func (b *bench) count(ctx context.Context, t *target, n int) (*countResult, erro
 	l := runLoad(ops, time.Hour, n, func() {})
 	srvAfter, fnAfter := snapshot([]int{srvPid}), snapshot(fnPids)
 	cr := &countResult{target: t.name, function: t.function, n: l.n, errs: l.errs}
-	cr.srvTicks, cr.srvCtx, cr.srvRW = delta(srvBefore, srvAfter)
-	cr.fnTicks, cr.fnCtx, cr.fnRW = delta(fnBefore, fnAfter)
+	srv, fn := delta(srvBefore, srvAfter), delta(fnBefore, fnAfter)
+	cr.srvTicks, cr.srvCtx, cr.srvRW = srv.cpuTicks, srv.ctx, srv.syscalls
+	cr.fnTicks, cr.fnCtx, cr.fnRW = fn.cpuTicks, fn.ctx, fn.syscalls
 	if srvPerf != nil {
 		m, err := srvPerf.stop()
 		if err != nil {

@@ -17,6 +17,8 @@ const clockTicks = 100
 type procUsage struct {
 	CPUTicks   int64 // utime + stime of every thread, live or exited
 	CtxSwitch  int64 // voluntary + nonvoluntary context switches of the live threads
+	WaitNs     int64 // time the live threads spent runnable but waiting for a CPU (schedstat)
+	HasWait    bool  // the kernel keeps schedstat
 	Threads    int
 	RSSKiB     int64
 	Syscalls   int64 // read and write class syscalls (syscr + syscw of /proc/<pid>/io)
@@ -25,8 +27,8 @@ type procUsage struct {
 	StartTicks int64 // start time after boot, to tell a reused pid from its predecessor
 }
 
-// readUsage reads /proc/<pid>/stat, the status of each of its tasks and
-// /proc/<pid>/io.
+// readUsage reads /proc/<pid>/stat, the status and schedstat of each of its
+// tasks and /proc/<pid>/io.
 func readUsage(pid int) (procUsage, error) {
 	var u procUsage
 	dir := "/proc/" + strconv.Itoa(pid)
@@ -48,6 +50,12 @@ func readUsage(pid int) (procUsage, error) {
 			continue // the thread exited meanwhile
 		}
 		u.CtxSwitch += statusField(b, "voluntary_ctxt_switches:") + statusField(b, "nonvoluntary_ctxt_switches:")
+		if b, err := os.ReadFile(filepath.Join(dir, "task", t.Name(), "schedstat")); err == nil {
+			if w, ok := schedWait(b); ok {
+				u.WaitNs += w
+				u.HasWait = true
+			}
+		}
 	}
 	if b, err := os.ReadFile(dir + "/io"); err == nil {
 		u.Syscalls = statusField(b, "syscr:") + statusField(b, "syscw:")
@@ -79,6 +87,20 @@ func parseStat(b []byte) (procUsage, error) {
 	u.CPUTicks = num(14) + num(15)
 	u.StartTicks = num(22)
 	return u, nil
+}
+
+// schedWait returns the second field of a task's schedstat: the
+// nanoseconds it has spent on a run queue, runnable but not running.
+func schedWait(b []byte) (int64, bool) {
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil || v < 0 {
+		return 0, false
+	}
+	return v, true
 }
 
 // statusField returns the number after name in a /proc status-like file.
@@ -142,18 +164,32 @@ func snapshot(pids []int) usageSet {
 	return s
 }
 
+// usageDelta is what several processes used between two snapshots.
+type usageDelta struct {
+	cpuTicks, ctx, syscalls int64
+	waitNs                  int64 // run-queue wait of the threads live at both ends
+	hasWait                 bool
+}
+
 // delta is the usage between two snapshots, summed over the processes of
 // after. A process that is new in after counts from zero; one that is
 // gone is left out (its last interval is lost).
-func delta(before, after usageSet) (cpuTicks, ctx, syscalls int64) {
+func delta(before, after usageSet) usageDelta {
+	var d usageDelta
 	for pid, a := range after {
 		b, ok := before[pid]
 		if !ok || b.StartTicks != a.StartTicks {
 			b = procUsage{}
 		}
-		cpuTicks += a.CPUTicks - b.CPUTicks
-		ctx += a.CtxSwitch - b.CtxSwitch
-		syscalls += a.Syscalls - b.Syscalls
+		d.cpuTicks += a.CPUTicks - b.CPUTicks
+		d.ctx += a.CtxSwitch - b.CtxSwitch
+		d.syscalls += a.Syscalls - b.Syscalls
+		if a.HasWait {
+			// A thread that exited meanwhile takes its wait with it, so
+			// the difference can be slightly low, never negative.
+			d.waitNs += max(a.WaitNs-b.WaitNs, 0)
+			d.hasWait = true
+		}
 	}
-	return cpuTicks, ctx, syscalls
+	return d
 }

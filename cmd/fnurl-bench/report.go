@@ -22,6 +22,12 @@ type phaseResult struct {
 	fnTicks, fnCtx   int64
 	fnProcs          int
 
+	// Run-queue wait (ns, from schedstat): time the server's, the
+	// function's and the load generator's threads were runnable but had
+	// no CPU.
+	srvWait, fnWait, genWait int64
+	hasWait, hasGenWait      bool
+
 	own    overhead // a fnurl server's own time in the phase's invocations
 	hasOwn bool
 }
@@ -146,6 +152,10 @@ type summary struct {
 	hasHello, hasFnProc bool
 	ownReq, ownResp     float64 // µs: a fnurl server's own time per warm invocation (medians)
 	hasOwn              bool
+	// µs per request that the server's, the function's and the load
+	// generator's threads waited for a CPU (run queue).
+	srvWait, fnWait, genWait float64
+	hasWait, hasGenWait      bool
 }
 
 func (r *results) summary(target string, c int) (summary, bool) {
@@ -160,6 +170,8 @@ func (r *results) summary(target string, c int) (summary, bool) {
 	}
 	var rps, p50, p99, rr, pr []float64
 	var srvT, fnT, srvC, fnC int64
+	var srvW, fnW, genW int64
+	s.hasWait, s.hasGenWait = true, true
 	var own overhead
 	for _, p := range ps {
 		if p.hasOwn {
@@ -176,6 +188,11 @@ func (r *results) summary(target string, c int) (summary, bool) {
 		fnT += p.fnTicks
 		srvC += p.srvCtx
 		fnC += p.fnCtx
+		srvW += p.srvWait
+		fnW += p.fnWait
+		genW += p.genWait
+		s.hasWait = s.hasWait && p.hasWait
+		s.hasGenWait = s.hasGenWait && p.hasGenWait
 		s.n += p.n
 		s.errs += p.errs
 		if s.errMsg == "" {
@@ -199,6 +216,8 @@ func (r *results) summary(target string, c int) (summary, bool) {
 		s.fnCPU = float64(fnT) * tick / float64(s.n)
 		s.srvCtx = float64(srvC) / float64(s.n)
 		s.fnCtx = float64(fnC) / float64(s.n)
+		perUs := func(ns int64) float64 { return float64(ns) / 1e3 / float64(s.n) }
+		s.srvWait, s.fnWait, s.genWait = perUs(srvW), perUs(fnW), perUs(genW)
 	}
 	return s, true
 }
@@ -379,6 +398,7 @@ func (r *results) markdown() string {
 	}
 
 	b.WriteString(r.ownMarkdown())
+	b.WriteString(r.waitMarkdown())
 
 	fmt.Fprintf(&b, "\n## Memory\n\n")
 	fmt.Fprintf(&b, "- fnurl server RSS when started, idle: %.1f MB; after the setup (a 3 MB function upload among it): %.1f MB (hello server: %.1f MB)\n",
@@ -427,6 +447,39 @@ func (r *results) ownMarkdown() string {
 					"| target | c | request µs | response µs | both µs | p50 µs |\n|---|---:|---:|---:|---:|---:|\n")
 			}
 			fmt.Fprintf(&b, "| %s | %d | %.1f | %.1f | %.1f | %.0f |\n", t, c, s.ownReq, s.ownResp, s.ownReq+s.ownResp, s.p50)
+		}
+	}
+	return b.String()
+}
+
+// waitMarkdown reports, per request, how long the processes of each
+// target waited for a CPU: runnable, on a run queue, not running. At
+// concurrency 1 the three take turns, so such a wait on the request's path
+// is latency that no process's CPU time shows.
+func (r *results) waitMarkdown() string {
+	var b strings.Builder
+	for _, c := range r.cfg.conc {
+		for _, t := range r.order {
+			s, ok := r.summary(t, c)
+			if !ok || !s.hasWait || s.n == 0 {
+				continue
+			}
+			if b.Len() == 0 {
+				b.WriteString("\n## Waiting for a CPU\n\n" +
+					"Microseconds per request that the threads of the server, of the function processes and of the load generator (this command; " +
+					"– where boto3 sends the requests) spent runnable but waiting on a run queue, from `/proc/<pid>/task/<tid>/schedstat` around each " +
+					"repetition (threads that exit meanwhile take theirs with them). At concurrency 1 the three take turns on two CPUs, and a wake-up that " +
+					"finds its CPU busy waits even while the other is idle, so part of this is on each request's path.\n\n" +
+					"| target | c | server | function | load generator | p50 µs |\n|---|---:|---:|---:|---:|---:|\n")
+			}
+			fn, gen := "–", "–"
+			if r.function[t] {
+				fn = fmt.Sprintf("%.1f", s.fnWait)
+			}
+			if s.hasGenWait {
+				gen = fmt.Sprintf("%.1f", s.genWait)
+			}
+			fmt.Fprintf(&b, "| %s | %d | %.1f | %s | %s | %.0f |\n", t, c, s.srvWait, fn, gen, s.p50)
 		}
 	}
 	return b.String()
