@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"image/png"
 	"io"
 	"math"
@@ -11,8 +12,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -651,4 +654,89 @@ func TestScrapeOverhead(t *testing.T) {
 	if o, err := scrapeOverhead(ts.URL); err != nil || !o.ok || o.phases[0].n != 3 {
 		t.Errorf("metrics on: %+v, %v", o, err)
 	}
+}
+
+func TestSplitCPUs(t *testing.T) {
+	tests := []struct {
+		allowed []int
+		client  int
+		servers []int
+		err     bool
+	}{
+		{[]int{0, 1}, 1, []int{0}, false},
+		{[]int{2, 5, 7}, 7, []int{2, 5}, false},
+		{[]int{3}, 0, nil, true},
+		{nil, 0, nil, true},
+	}
+	for _, tt := range tests {
+		client, servers, err := splitCPUs(tt.allowed)
+		if (err != nil) != tt.err || client != tt.client || !slices.Equal(servers, tt.servers) {
+			t.Errorf("splitCPUs(%v) = %d, %v, %v; want %d, %v, error %v", tt.allowed, client, servers, err, tt.client, tt.servers, tt.err)
+		}
+	}
+}
+
+// TestPinTree pins a shell and the sleep it started to one CPU and reads
+// the kernel's record of both.
+func TestPinTree(t *testing.T) {
+	allowed, err := allowedCPUs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(allowed) < 2 {
+		t.Skip("one CPU: pinning to it cannot be told from not pinning")
+	}
+	cmd := exec.Command("sh", "-c", "sleep 30 & wait")
+	if err := cmd.Start(); err != nil {
+		t.Skip(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	var kids []int
+	for deadline := time.Now().Add(5 * time.Second); len(kids) == 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		kids = children(cmd.Process.Pid)
+	}
+	if len(kids) == 0 {
+		t.Fatal("the shell started no sleep")
+	}
+	defer syscall.Kill(kids[0], syscall.SIGKILL)
+	cpu := allowed[len(allowed)-1]
+	if err := pinTree(cmd.Process.Pid, []int{cpu}); err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range []int{cmd.Process.Pid, kids[0]} {
+		if got := allowedList(t, pid); got != fmt.Sprint(cpu) {
+			t.Errorf("process %d may run on CPUs %q after pinTree, want %d", pid, got, cpu)
+		}
+	}
+	// pinThreads leaves the children alone.
+	other := allowed[0]
+	if err := pinThreads(cmd.Process.Pid, []int{other}); err != nil {
+		t.Fatal(err)
+	}
+	if got := allowedList(t, cmd.Process.Pid); got != fmt.Sprint(other) {
+		t.Errorf("the shell may run on CPUs %q after pinThreads, want %d", got, other)
+	}
+	if got := allowedList(t, kids[0]); got != fmt.Sprint(cpu) {
+		t.Errorf("pinThreads of the shell moved its child to CPUs %q, want it left on %d", got, cpu)
+	}
+	if err := pinTree(cmd.Process.Pid, []int{len(cpuMask{}) * 64}); err == nil {
+		t.Error("pinTree accepted a CPU beyond the mask")
+	}
+}
+
+// allowedList is the Cpus_allowed_list of pid's status.
+func allowedList(t *testing.T, pid int) string {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Cpus_allowed_list:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	t.Fatalf("no Cpus_allowed_list for %d", pid)
+	return ""
 }

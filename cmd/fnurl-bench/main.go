@@ -105,6 +105,7 @@ type config struct {
 	breakdown         bool
 	smoke             bool
 	quiet             bool
+	pin               bool
 	args              []string
 }
 
@@ -135,6 +136,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.client, "client", clientRaw, "how the load generator sends HTTP requests: raw (a serialised request replayed on a kept-alive connection, its response read with as little work as a client can do) or net/http (Go's own client, as a program on an AWS SDK sends them); not the IAM and STS targets, which use their SDKs")
 	fs.BoolVar(&c.moto, "moto", true, "compare with moto's server when moto_server is installed")
 	fs.BoolVar(&c.smoke, "smoke", false, "short run that checks everything works (CI): -duration 150ms -warmup 150ms -reps 1 -c 1,16 -count-requests 200 -boto3 off -moto=false, writing nothing unless -out is given")
+	fs.BoolVar(&c.pin, "pin", false, "pin the load generator to the last CPU and every server with its functions to the others, as when the client is another machine (Linux, 2 CPUs or more)")
 	fs.BoolVar(&c.quiet, "q", false, "do not print progress")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -281,6 +283,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	res := &results{cfg: cfg, started: time.Now(), machine: machineInfo(root)}
+	if cfg.pin {
+		if res.pinned, err = b.pin(); err != nil {
+			return err
+		}
+	}
 	res.startRSS = b.startRSS
 	res.idleRSS = b.rss(b.fnurl)
 	res.helloRSS = b.rss(b.hello)

@@ -105,6 +105,7 @@ type results struct {
 	phases            map[key][]*phaseResult
 	counts            []*countResult
 	perf              bool
+	pinned            string // what -pin did, or ""
 
 	startRSS, idleRSS, warmRSS, helloRSS, envRSS int64 // KiB
 	firstRSS                                     int64 // after the warm-up at the first concurrency
@@ -313,6 +314,9 @@ func (r *results) markdown() string {
 	}
 	if cfg.compareBin != "" && !slices.Equal(cfg.compareArgs, cfg.serverArgs) {
 		settings = append(settings, "server B: fnurl serve "+strings.Join(cfg.compareArgs, " "))
+	}
+	if r.pinned != "" {
+		settings = append(settings, r.pinned)
 	}
 	if len(settings) == 0 {
 		settings = append(settings, "defaults")
